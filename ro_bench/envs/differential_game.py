@@ -1,0 +1,111 @@
+"""Differential game (``differential_game``): the max of two quadratic bowls over continuous actions.
+
+Each of ``n_agents`` agents picks ``u_i`` in ``[-action_bound, action_bound]``. The team reward is
+(§6 (1) of the paper, written for ``n`` agents)::
+
+    r(u) = max(g1(u), g2(u))
+    g1(u) = h1 * [-sum_i ((u_i - centre1_i) / s1)^2] + c1
+    g2(u) = h2 * [-sum_i ((u_i - centre2_i) / s2)^2] + c2
+
+The sums run over agents in order, left to right, in float64 on the float32 actions.
+``max_of_three``, ``two_modalities`` and ``max_of_two`` are instances of this game.
+
+Spaces
+    Agents ``agent_0 .. agent_{n-1}``, each acting in ``Box(-action_bound, action_bound, (1,),
+    float32)``; out-of-range actions are clipped to the box and counted in ``infos["clipped"]``.
+    Observation and state: ``Box(0, 1, (1,))`` holding ``t / episode_length``: the constant
+    ``[0.0]`` at every decision of the one-shot game.
+
+Parameters (all overridable)
+    ``n_agents``: int in [1, 64], default 3.
+    ``h1``, ``h2``: heights, finite reals in (0, inf); defaults 0.8 and 1.
+    ``s1``, ``s2``: widths, finite reals in (0, inf); defaults 3 and 1.5.
+    ``centre1``, ``centre2``: sequences of ``n_agents`` finite reals; defaults (-5, -5, 3) and
+    (7, 7, -4).
+    ``c1``, ``c2``: offsets, finite reals; defaults 0 and 10.
+    ``action_bound``: finite real in (0, 1e6], default 10.
+    ``episode_length``: int in [1, 10000], default 1 (one shot).
+    The defaults are ``max_of_three``'s.
+
+Optimum and trap (per step)
+    Each bowl is separable with a positive height, so its maximum over the action box lies at its
+    centre clipped to the box. The optimum is the larger of ``r`` at the two clipped centres; the
+    RO trap is the smaller: the best value of the sub-optimal basin.
+
+Version history
+    v0: first release.
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+from gymnasium import spaces
+
+from ro_bench.envs.stateless import StatelessGame
+from ro_bench.params import integer, real, real_array
+
+
+
+def bowl(u: np.ndarray, h: float, s: float, centre: np.ndarray, c: float) -> np.ndarray:
+    """``h * [-sum_i ((u_i - centre_i) / s)^2] + c`` over ``u`` of shape ``[B, n]`` (float64)."""
+    acc = -np.square((u[:, 0] - centre[0]) / s)
+    for i in range(1, u.shape[1]):
+        acc -= np.square((u[:, i] - centre[i]) / s)
+    return h * acc + c
+
+
+class DifferentialGame(StatelessGame):
+    """``r(u) = max(g1(u), g2(u))`` on a batch of ``num_envs`` copies."""
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        *,
+        n_agents: int = 3,
+        h1: float = 0.8,
+        s1: float = 3.0,
+        centre1: tuple[float, ...] = (-5.0, -5.0, 3.0),
+        c1: float = 0.0,
+        h2: float = 1.0,
+        s2: float = 1.5,
+        centre2: tuple[float, ...] = (7.0, 7.0, -4.0),
+        c2: float = 10.0,
+        action_bound: float = 10.0,
+        episode_length: int = 1,
+    ) -> None:
+        n = integer("n_agents", n_agents, low=1, high=64)
+        super().__init__(num_envs, n, episode_length)
+        self.h1 = real("h1", h1, low=0.0, low_open=True)
+        self.h2 = real("h2", h2, low=0.0, low_open=True)
+        self.s1 = real("s1", s1, low=0.0, low_open=True)
+        self.s2 = real("s2", s2, low=0.0, low_open=True)
+        self.c1 = real("c1", c1)
+        self.c2 = real("c2", c2)
+        self.centre1 = real_array("centre1", centre1, shape=(n,))
+        self.centre2 = real_array("centre2", centre2, shape=(n,))
+        self.action_bound = real("action_bound", action_bound, low=0.0, high=1e6, low_open=True)
+        box = spaces.Box(-self.action_bound, self.action_bound, (1,), np.float32)
+        self.action_spaces = {a: box for a in self.agents}
+        peaks = [self.reward_at(mode) for mode in self.modes]
+        self.optimum_step, self.trap_step = max(peaks), min(peaks)
+        self._finish_init()
+
+    def reward_at(self, u: np.ndarray) -> float:
+        """Team reward of one joint action ``u`` (``[n]``, float64), without the action checks."""
+        return float(self.payoff(np.asarray(u, dtype=np.float64)[None, :, None])[0])
+
+    def payoff(self, actions: np.ndarray) -> np.ndarray:
+        u = actions[..., 0].astype(np.float64)
+        g1 = bowl(u, self.h1, self.s1, self.centre1, self.c1)
+        g2 = bowl(u, self.h2, self.s2, self.centre2, self.c2)
+        return np.maximum(g1, g2)
+
+    @property
+    def modes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The two bowls' maximisers over the action box (the game's two modes)."""
+        box = self.action_spaces[self.agents[0]]
+        lo, hi = float(box.low[0]), float(box.high[0])  # the float32 bounds actions can reach
+        return np.clip(self.centre1, lo, hi), np.clip(self.centre2, lo, hi)
+
+

@@ -1,0 +1,140 @@
+"""The environment registry: one frozen ``EnvSpec`` per id, behind ``make``, ``make_aec`` and
+``make_vec``.
+
+Every id is registered once, in ``ro_bench/envs/__init__.py``. Registering an id also registers it
+in PettingZoo's own registry as ``ro_bench/<id>-v<version>``, so code written against PettingZoo
+can call ``pettingzoo.make("parallel", "ro_bench/max_of_three", s2=1.5)`` after ``import ro_bench``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import pettingzoo
+from pettingzoo import AECEnv
+from pettingzoo.utils.conversions import parallel_to_aec
+
+from ro_bench.parallel import ParallelFace
+from ro_bench.vector import VecEnv
+from ro_bench.params import did_you_mean
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+PETTINGZOO_NAMESPACE = "ro_bench"
+
+
+class UnknownEnvironmentError(ValueError):
+    """Raised for an id that is not registered."""
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """What ro-bench knows about one environment id.
+
+    ``entry_point`` is a ``"module:Class"`` string naming the batched ``VecEnv`` class; it is
+    imported only when the env is made. ``kwargs`` are defaults passed on every ``make``.
+    """
+
+    id: str
+    entry_point: str
+    family: str
+    version: int = 0
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not ID_PATTERN.match(self.id):
+            raise ValueError(f"env id must be lowercase snake_case; got {self.id!r}")
+        if not isinstance(self.entry_point, str) or ":" not in self.entry_point:
+            raise ValueError(f"entry_point must be 'module:Class'; got {self.entry_point!r}")
+        object.__setattr__(self, "kwargs", MappingProxyType(dict(self.kwargs)))
+
+    @property
+    def pettingzoo_id(self) -> str:
+        return f"{PETTINGZOO_NAMESPACE}/{self.id}-v{self.version}"
+
+    def load(self) -> type[VecEnv]:
+        """Import and return the batched env class."""
+        module, attr = self.entry_point.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    @property
+    def doc(self) -> str:
+        """The env's documentation page (its module docstring)."""
+        return inspect.getmodule(self.load()).__doc__ or ""
+
+
+_REGISTRY: dict[str, EnvSpec] = {}
+
+
+def register(
+    id: str,
+    entry_point: str,
+    *,
+    family: str,
+    version: int = 0,
+    kwargs: Mapping[str, Any] | None = None,
+) -> EnvSpec:
+    """Register an environment id (an error if the id is already registered)."""
+    if id in _REGISTRY:
+        raise ValueError(f"environment id {id!r} is already registered")
+    env_spec = EnvSpec(id, entry_point, family, version, kwargs or {})
+    _REGISTRY[id] = env_spec
+    pettingzoo.register("parallel", env_spec.pettingzoo_id, functools.partial(make, id))
+    pettingzoo.register("aec", env_spec.pettingzoo_id, functools.partial(make_aec, id))
+    return env_spec
+
+
+def list_envs(family: str | None = None) -> list[str]:
+    """Registered ids in registration order, optionally of one family."""
+    return [i for i, s in _REGISTRY.items() if family is None or s.family == family]
+
+
+def spec(id: str) -> EnvSpec:
+    """The ``EnvSpec`` of a registered id; the error names the closest ids."""
+    if not isinstance(id, str):
+        raise UnknownEnvironmentError(f"environment id must be a str; got {id!r}")
+    try:
+        return _REGISTRY[id]
+    except KeyError:
+        hint = did_you_mean(id, _REGISTRY) or f" Registered ids: {', '.join(_REGISTRY)}."
+        raise UnknownEnvironmentError(f"unknown environment id {id!r}.{hint}") from None
+
+
+def make_vec(id: str, num_envs: int = 1, **kwargs: Any) -> VecEnv:
+    """The batched env of ``id`` with ``num_envs`` copies."""
+    env_spec = spec(id)
+    cls = env_spec.load()
+    merged = {**env_spec.kwargs, **kwargs}
+    _check_kwarg_names(id, cls, merged)
+    return cls(num_envs, **merged)
+
+
+def make(id: str, **kwargs: Any) -> ParallelFace:
+    """The PettingZoo ``ParallelEnv`` of ``id`` (the ``num_envs=1`` face of its batched kernel)."""
+    return ParallelFace(make_vec(id, 1, **kwargs), name=id)
+
+
+def make_aec(id: str, **kwargs: Any) -> AECEnv:
+    """The PettingZoo ``AECEnv`` of ``id``: ``make(id, **kwargs)`` through ``parallel_to_aec``."""
+    return parallel_to_aec(make(id, **kwargs))
+
+
+def _check_kwarg_names(id: str, cls: type, kwargs: Mapping[str, Any]) -> None:
+    params = inspect.signature(cls.__init__).parameters
+    accepted = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
+    for name in kwargs:
+        if name not in accepted:
+            hint = did_you_mean(name, accepted)
+            valid = ", ".join(accepted) or "none"
+            raise ValueError(
+                f"{id} has no parameter {name!r}.{hint} Valid parameters: {valid}."
+            )
+    for name in accepted:
+        if params[name].default is inspect.Parameter.empty and name not in kwargs:
+            raise ValueError(f"{id} needs the parameter {name!r}; see ro_bench.spec({id!r}).doc")

@@ -1,0 +1,185 @@
+"""The batched environment: the one dynamics kernel behind every ro-bench environment.
+
+A ``VecEnv`` steps ``num_envs`` copies of an environment at once on numpy arrays:
+
+- ``reset(seed=None, options=None) -> (obs, infos)`` with ``obs`` of shape
+  ``[num_envs, n_agents, obs_dim]`` (float32);
+- ``step(actions) -> (obs, rewards, terminated, truncated, infos)``, where ``actions`` has shape
+  ``[num_envs, n_agents, act_dim]`` for continuous actions or ``[num_envs, n_agents]`` (integers)
+  for discrete ones, and ``rewards``, ``terminated`` and ``truncated`` have shape
+  ``[num_envs, n_agents]``;
+- ``state() -> [num_envs, state_dim]``, the global state that centralized critics condition on.
+
+Finished envs are reset inside ``step`` (when ``autoreset`` is true, the default): the returned
+``obs`` is then the first observation of the next episode, and ``infos["final_obs"]`` and
+``infos["final_state"]`` hold every env's observation and state *before* any reset, so
+``infos["final_obs"]`` is always the right ``next_obs`` for a replay buffer.
+
+Actions are checked before they touch the dynamics. A NaN or infinite action raises
+``ValueError``; so does an array of the wrong shape, with the expected shape in the message, and a
+discrete action outside ``[0, n_actions)``. A continuous action outside its Box is clipped to the
+Box and counted: ``infos["clipped"]`` is an int array ``[num_envs, n_agents]`` giving how many
+components of each agent's action were clipped at this step.
+
+Seeding: ``reset(seed=s)`` seeds one ``numpy.random.Generator`` that drives every random draw of
+the batch (initial states), so the same seed gives the same whole trajectory under the same
+actions. ``reset()`` without a seed continues the current generator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+
+class VecEnv:
+    """Base class of batched environments; subclasses provide the dynamics.
+
+    Subclasses set ``agents``, ``action_spaces``, ``observation_spaces`` and ``state_space`` in
+    ``__init__`` (then call ``_finish_init``) and implement ``_reset_envs``, ``_transition``,
+    ``_observe`` and ``_state``.
+    """
+
+    agents: tuple[str, ...]
+    action_spaces: dict[str, spaces.Space]
+    observation_spaces: dict[str, spaces.Box]
+    state_space: spaces.Box
+    max_steps: int | None = None  # truncate episodes after this many steps (None: never)
+
+    def __init__(self, num_envs: int = 1) -> None:
+        from ro_bench.params import integer
+
+        self.num_envs = integer("num_envs", num_envs, low=1)
+        self.autoreset = True
+        self.np_random = np.random.default_rng()
+        self.steps = np.zeros(self.num_envs, dtype=np.int64)  # step count in the current episode
+        self._needs_reset = True
+
+    def _finish_init(self) -> None:
+        """Derive the action checks from the action spaces (call at the end of __init__)."""
+        first = self.action_spaces[self.agents[0]]
+        self.discrete = isinstance(first, spaces.Discrete)
+        if self.discrete:
+            self._n_actions = np.array([self.action_spaces[a].n for a in self.agents])
+            self.action_shape: tuple[int, ...] = (len(self.agents),)
+        else:
+            self._low = np.stack([self.action_spaces[a].low for a in self.agents])
+            self._high = np.stack([self.action_spaces[a].high for a in self.agents])
+            self.action_shape = (len(self.agents), *first.shape)
+        self.observation_space = self.observation_spaces[self.agents[0]]
+
+    @property
+    def n_agents(self) -> int:
+        return len(self.agents)
+
+    # ----------------------------------------------------------------------------------- API
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset every env. ``options`` is accepted for API compatibility and unused."""
+        if seed is not None:
+            self.np_random = np.random.default_rng(seed)
+        self.steps[:] = 0
+        self._reset_envs(np.ones(self.num_envs, dtype=bool))
+        self._needs_reset = False
+        return self._observe(), {}
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        if self._needs_reset:
+            raise RuntimeError("call reset() before step(): the episode has not started or is over")
+        actions, clipped = self._check_actions(actions)
+        team_reward, terminated = self._transition(actions)
+        self.steps += 1
+        if self.max_steps is None:
+            truncated = np.zeros(self.num_envs, dtype=bool)
+        else:
+            truncated = ~terminated & (self.steps >= self.max_steps)
+        obs = self._observe()
+        infos: dict[str, Any] = {"clipped": clipped}
+        done = terminated | truncated
+        if self.autoreset:
+            infos["final_obs"] = obs
+            infos["final_state"] = self._state()
+            if done.any():
+                self.steps[done] = 0
+                self._reset_envs(done)
+                obs = self._observe()
+        elif done.any():
+            self._needs_reset = True
+        shape = (self.num_envs, self.n_agents)
+        rewards = np.empty(shape, dtype=np.float64)
+        rewards[:] = team_reward[:, None]
+        return (
+            obs,
+            rewards,
+            np.broadcast_to(terminated[:, None], shape).copy(),
+            np.broadcast_to(truncated[:, None], shape).copy(),
+            infos,
+        )
+
+    def state(self) -> np.ndarray:
+        """The global state, shape ``[num_envs, state_dim]``."""
+        return self._state()
+
+    def close(self) -> None:
+        pass
+
+    # ------------------------------------------------------------------------- action checks
+    def _check_actions(self, actions: object) -> tuple[np.ndarray, np.ndarray]:
+        """Validate a batch of actions; return it (clipped, as the space's dtype) and clip counts."""
+        expected = (self.num_envs, *self.action_shape)
+        layout = "[num_envs, n_agents]" if self.discrete else "[num_envs, n_agents, act_dim]"
+        try:
+            a = np.asarray(actions)
+        except ValueError:  # ragged nested lists
+            raise ValueError(f"actions must be an array of shape {expected} {layout}") from None
+        if a.shape != expected:
+            raise ValueError(f"actions must have shape {expected} {layout}; got shape {a.shape}")
+        if a.dtype.kind not in "biuf":
+            raise ValueError(f"actions must be numeric; got dtype {a.dtype}")
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise ValueError("actions must be finite; got NaN or inf")
+        return self._check_discrete(a) if self.discrete else self._check_continuous(a)
+
+    def _check_discrete(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if a.dtype.kind == "f":
+            if not (a == np.round(a)).all():
+                raise ValueError("discrete actions must be whole numbers")
+            a = a.astype(np.int64)
+        if (a < 0).any() or (a >= self._n_actions).any():
+            raise ValueError(
+                f"discrete actions must lie in [0, n_actions) with n_actions = "
+                f"{self._n_actions.tolist()} per agent; got {a.tolist() if a.size < 20 else '...'}"
+            )
+        return a, np.zeros((self.num_envs, self.n_agents), dtype=np.int64)
+
+    def _check_continuous(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        below, above = a < self._low, a > self._high
+        if below.any() or above.any():
+            outside = (below | above).reshape(self.num_envs, self.n_agents, -1)
+            clipped = outside.sum(axis=-1)
+            a = np.clip(a, self._low, self._high)
+        else:
+            clipped = np.zeros((self.num_envs, self.n_agents), dtype=np.int64)
+        return a.astype(np.float32, copy=False), clipped
+
+    # ---------------------------------------------------------------------- subclass hooks
+    def _reset_envs(self, mask: np.ndarray) -> None:
+        """Draw initial states for the envs where ``mask`` (bool ``[num_envs]``) is true."""
+        raise NotImplementedError
+
+    def _transition(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Advance every env one step; return team rewards ``[B]`` and terminations ``[B]``."""
+        raise NotImplementedError
+
+    def _observe(self) -> np.ndarray:
+        """Observations ``[num_envs, n_agents, obs_dim]`` (a fresh array)."""
+        raise NotImplementedError
+
+    def _state(self) -> np.ndarray:
+        """Global state ``[num_envs, state_dim]`` (a fresh array)."""
+        raise NotImplementedError
