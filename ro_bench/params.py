@@ -60,9 +60,15 @@ def boolean(name: str, value: object) -> bool:
 
 
 def real_array(
-    name: str, value: object, *, ndim: int | None = None, shape: tuple[int, ...] | None = None
+    name: str,
+    value: object,
+    *,
+    ndim: int | None = None,
+    shape: tuple[int, ...] | None = None,
+    low: float = -math.inf,
+    high: float = math.inf,
 ) -> np.ndarray:
-    """A finite float64 array of a given rank or shape, copied and made read-only."""
+    """A float64 array of a given rank or shape with entries in ``[low, high]``, read-only."""
     want = f"shape {shape}" if shape is not None else f"{ndim} dimension(s)"
     try:
         array = np.array(value, dtype=np.float64)
@@ -74,8 +80,9 @@ def real_array(
         raise ValueError(f"{name} must have shape {shape}; got shape {array.shape}")
     if ndim is not None and array.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimension(s); got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must contain only finite numbers; got {value!r}")
+    if not np.all(np.isfinite(array)) or (array < low).any() or (array > high).any():
+        where = _interval(low, high, False, False)
+        raise ValueError(f"{name} must contain only finite numbers in {where}; got {value!r}")
     array.setflags(write=False)
     return array
 

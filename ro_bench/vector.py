@@ -146,15 +146,15 @@ class VecEnv:
         return self._check_discrete(a) if self.discrete else self._check_continuous(a)
 
     def _check_discrete(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if a.dtype.kind == "f":
-            if not (a == np.round(a)).all():
-                raise ValueError("discrete actions must be whole numbers")
-            a = a.astype(np.int64)
         if (a < 0).any() or (a >= self._n_actions).any():
             raise ValueError(
                 f"discrete actions must lie in [0, n_actions) with n_actions = "
                 f"{self._n_actions.tolist()} per agent; got {a.tolist() if a.size < 20 else '...'}"
             )
+        if a.dtype.kind == "f":
+            if not (a == np.floor(a)).all():
+                raise ValueError("discrete actions must be whole numbers")
+            a = a.astype(np.int64)
         return a, np.zeros((self.num_envs, self.n_agents), dtype=np.int64)
 
     def _check_continuous(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,14 +18,14 @@ Spaces
 
 Parameters (all overridable)
     ``n_agents``: int in [1, 64], default 3.
-    ``h1``, ``h2``: heights, finite reals in (0, inf); defaults 0.8 and 1.
-    ``s1``, ``s2``: widths, finite reals in (0, inf); defaults 3 and 1.5.
-    ``centre1``, ``centre2``: sequences of ``n_agents`` finite reals; defaults (-5, -5, 3) and
-    (7, 7, -4).
-    ``c1``, ``c2``: offsets, finite reals; defaults 0 and 10.
+    ``h1``, ``h2``: heights, reals in (0, 1e3]; defaults 0.8 and 1.
+    ``s1``, ``s2``: widths, reals in [1e-3, 1e3]; defaults 3 and 1.5.
+    ``centre1``, ``centre2``: sequences of ``n_agents`` reals in [-1e6, 1e6]; defaults
+    (-5, -5, 3) and (7, 7, -4).
+    ``c1``, ``c2``: offsets, reals in [-1e6, 1e6]; defaults 0 and 10.
     ``action_bound``: finite real in (0, 1e6], default 10.
     ``episode_length``: int in [1, 10000], default 1 (one shot).
-    The defaults are ``max_of_three``'s.
+    The defaults are ``max_of_three``'s. The ranges keep every reward finite in float64.
 
 Optimum and trap (per step)
     Each bowl is separable with a positive height, so its maximum over the action box lies at its
@@ -76,14 +76,15 @@ class DifferentialGame(StatelessGame):
     ) -> None:
         n = integer("n_agents", n_agents, low=1, high=64)
         super().__init__(num_envs, n, episode_length)
-        self.h1 = real("h1", h1, low=0.0, low_open=True)
-        self.h2 = real("h2", h2, low=0.0, low_open=True)
-        self.s1 = real("s1", s1, low=0.0, low_open=True)
-        self.s2 = real("s2", s2, low=0.0, low_open=True)
-        self.c1 = real("c1", c1)
-        self.c2 = real("c2", c2)
-        self.centre1 = real_array("centre1", centre1, shape=(n,))
-        self.centre2 = real_array("centre2", centre2, shape=(n,))
+        # The ranges keep every reward finite in float64 (see the module docstring).
+        self.h1 = real("h1", h1, low=0.0, high=1e3, low_open=True)
+        self.h2 = real("h2", h2, low=0.0, high=1e3, low_open=True)
+        self.s1 = real("s1", s1, low=1e-3, high=1e3)
+        self.s2 = real("s2", s2, low=1e-3, high=1e3)
+        self.c1 = real("c1", c1, low=-1e6, high=1e6)
+        self.c2 = real("c2", c2, low=-1e6, high=1e6)
+        self.centre1 = real_array("centre1", centre1, shape=(n,), low=-1e6, high=1e6)
+        self.centre2 = real_array("centre2", centre2, shape=(n,), low=-1e6, high=1e6)
         self.action_bound = real("action_bound", action_bound, low=0.0, high=1e6, low_open=True)
         box = spaces.Box(-self.action_bound, self.action_bound, (1,), np.float32)
         self.action_spaces = {a: box for a in self.agents}

@@ -14,7 +14,8 @@ Spaces
     (the constant ``[0.0]`` in the one-shot game).
 
 Parameters
-    ``payoff``: array of real numbers with at least 2 dimensions, each of size >= 1 (required).
+    ``payoff``: array of real numbers in [-1e12, 1e12] with at least 2 dimensions, each of size
+    >= 1 and at most 1e6 entries in all (required).
     ``episode_length``: int in [1, 10000], default 1 (the one-shot game); the game is repeated that
     many times and the episode terminates after the last step.
     ``continuous_actions``: bool, default False.
@@ -38,11 +39,15 @@ from ro_bench.envs.stateless import StatelessGame
 from ro_bench.params import boolean
 
 MAX_ENTRIES = 1_000_000
+MAX_ABS_PAYOFF = 1e12  # keeps the averages behind the trap value finite
 
 
 def check_payoff(value: object) -> np.ndarray:
     """A finite payoff array with >= 2 dimensions, each of size >= 1; ValueError otherwise."""
-    want = "an array of finite real numbers with at least 2 dimensions, each of size >= 1"
+    want = (
+        f"an array of real numbers in [-{MAX_ABS_PAYOFF:g}, {MAX_ABS_PAYOFF:g}] with at least "
+        "2 dimensions, each of size >= 1"
+    )
     try:
         payoff = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -51,8 +56,8 @@ def check_payoff(value: object) -> np.ndarray:
         raise ValueError(
             f"payoff must be {want} (at most {MAX_ENTRIES} entries); got shape {payoff.shape}"
         )
-    if not np.isfinite(payoff).all():
-        raise ValueError(f"payoff must be {want}; it contains NaN or inf")
+    if not (np.abs(payoff) <= MAX_ABS_PAYOFF).all():  # False for NaN too
+        raise ValueError(f"payoff must be {want}; it contains NaN, inf or a larger number")
     payoff.setflags(write=False)
     return payoff
 

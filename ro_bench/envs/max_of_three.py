@@ -13,7 +13,7 @@ Spaces, observation and state: as ``differential_game`` (actions ``Box(-10, 10, 
 observation ``[0.0]``, one step).
 
 Parameters
-    ``s2``: width of the optimal bowl, a finite real in (0, inf), default 1.5.
+    ``s2``: width of the optimal bowl, a real in [1e-3, 1e3], default 1.5.
 
 Optimum and trap (per step)
     Optimum 10 at (7, 7, -4). Trap 0 at (-5, -5, 3), where ``g2`` is far below ``g1``.

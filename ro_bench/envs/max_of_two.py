@@ -8,7 +8,7 @@ Two agents each pick ``a_i`` in ``[-10, 10]``; the team reward is ``r = max(f1, 
 Spaces, observation and state: as ``differential_game``.
 
 Parameters
-    ``s2``: width of the optimal bowl, a finite real in (0, inf), default 1.
+    ``s2``: width of the optimal bowl, a real in [1e-3, 1e3], default 1.
 
 Optimum and trap (per step)
     Optimum 10 at (5, 5). Trap 0 at (-5, -5).

@@ -13,7 +13,7 @@ their partners' optimal policy collapse onto one (perceived RO, Figure 3 of the 
 Spaces, observation and state: as ``differential_game``.
 
 Parameters
-    ``s2``: width of the second bowl, a finite real in (0, inf), default 2.
+    ``s2``: width of the second bowl, a real in [1e-3, 1e3], default 2.
 
 Optimum and trap (per step)
     Optimum 10 at either mode. Trap 10 as well: the challenge is covering both modes, not the

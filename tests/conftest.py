@@ -1,0 +1,62 @@
+"""Shared test data: the kwargs every registered env is tested with."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import ro_bench
+
+# A value for each required parameter (no default), by parameter name.
+REQUIRED = {"payoff": [[1.0, 0.0], [0.0, 1.0]]}
+
+# A valid non-default value for each parameter name; an env is tested with every one it accepts.
+OVERRIDES: dict[str, Any] = {
+    "continuous_actions": True,
+    "episode_length": 3,
+    "s2": 3.0,
+    "k": -50.0,
+    "h1": 0.5,
+    "c1": 2.0,
+    "action_bound": 4.0,
+}
+
+# Further cases that need several parameters to agree.
+EXTRA_CASES: list[tuple[str, dict[str, Any]]] = [
+    ("matrix_game", {"payoff": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]], "episode_length": 2}),
+    ("matrix_game", {"payoff": [[1, 2, 3]], "continuous_actions": True}),
+    ("differential_game", {"n_agents": 2, "centre1": (-5, -5), "centre2": (5, 5), "s2": 1.0}),
+    ("differential_game", {"n_agents": 5, "centre1": (1,) * 5, "centre2": (-9,) * 5}),
+]
+
+
+def parameters(env_id: str) -> dict[str, inspect.Parameter]:
+    cls = ro_bench.spec(env_id).load()
+    params = inspect.signature(cls.__init__).parameters
+    return {n: p for n, p in params.items() if p.kind is p.KEYWORD_ONLY}
+
+
+def default_kwargs(env_id: str) -> dict[str, Any]:
+    """Only the required parameters: every other one keeps its default."""
+    return {n: REQUIRED[n] for n, p in parameters(env_id).items() if p.default is p.empty}
+
+
+def override_kwargs(env_id: str) -> dict[str, Any]:
+    kwargs = default_kwargs(env_id)
+    kwargs.update({n: OVERRIDES[n] for n in parameters(env_id) if n in OVERRIDES})
+    return kwargs
+
+
+def env_cases() -> list[tuple[str, dict[str, Any]]]:
+    """(id, kwargs) for every registered id: defaults, overrides, and the extra cases."""
+    cases = []
+    for env_id in ro_bench.list_envs():
+        cases.append((env_id, default_kwargs(env_id)))
+        if override_kwargs(env_id) != default_kwargs(env_id):
+            cases.append((env_id, override_kwargs(env_id)))
+    return cases + EXTRA_CASES
+
+
+def case_id(case: tuple[str, dict[str, Any]]) -> str:
+    env_id, kwargs = case
+    return env_id + "".join(f"-{k}={v}" for k, v in kwargs.items() if k not in REQUIRED)
