@@ -28,6 +28,7 @@ actions. ``reset()`` without a seed continues the current generator.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,8 @@ class VecEnv:
 
     def _finish_init(self) -> None:
         """Derive the action checks from the action spaces (call at the end of __init__)."""
+        self.n_agents = len(self.agents)
+        self._all = np.ones(self.num_envs, dtype=bool)
         first = self.action_spaces[self.agents[0]]
         self.discrete = isinstance(first, spaces.Discrete)
         if self.discrete:
@@ -68,11 +71,9 @@ class VecEnv:
             self._low = np.stack([self.action_spaces[a].low for a in self.agents])
             self._high = np.stack([self.action_spaces[a].high for a in self.agents])
             self.action_shape = (len(self.agents), *first.shape)
+            # An interval inside every component's bounds, for the fast path of _check_continuous.
+            self._inner_low, self._inner_high = float(self._low.max()), float(self._high.min())
         self.observation_space = self.observation_spaces[self.agents[0]]
-
-    @property
-    def n_agents(self) -> int:
-        return len(self.agents)
 
     # ----------------------------------------------------------------------------------- API
     def reset(
@@ -82,7 +83,7 @@ class VecEnv:
         if seed is not None:
             self.np_random = np.random.default_rng(seed)
         self.steps[:] = 0
-        self._reset_envs(np.ones(self.num_envs, dtype=bool))
+        self._reset_envs(self._all)
         self._needs_reset = False
         return self._observe(), {}
 
@@ -110,14 +111,12 @@ class VecEnv:
                 obs = self._observe()
         elif done.any():
             self._needs_reset = True
-        shape = (self.num_envs, self.n_agents)
-        rewards = np.empty(shape, dtype=np.float64)
-        rewards[:] = team_reward[:, None]
+        n = self.n_agents  # team reward and episode ends are shared by all agents
         return (
             obs,
-            rewards,
-            np.broadcast_to(terminated[:, None], shape).copy(),
-            np.broadcast_to(truncated[:, None], shape).copy(),
+            team_reward[:, None].repeat(n, axis=1),
+            terminated[:, None].repeat(n, axis=1),
+            truncated[:, None].repeat(n, axis=1),
             infos,
         )
 
@@ -141,9 +140,11 @@ class VecEnv:
             raise ValueError(f"actions must have shape {expected} {layout}; got shape {a.shape}")
         if a.dtype.kind not in "biuf":
             raise ValueError(f"actions must be numeric; got dtype {a.dtype}")
-        if a.dtype.kind == "f" and not np.isfinite(a).all():
-            raise ValueError("actions must be finite; got NaN or inf")
-        return self._check_discrete(a) if self.discrete else self._check_continuous(a)
+        if self.discrete:
+            if a.dtype.kind == "f" and not np.isfinite(a).all():
+                raise ValueError("actions must be finite; got NaN or inf")
+            return self._check_discrete(a)
+        return self._check_continuous(a)
 
     def _check_discrete(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if (a < 0).any() or (a >= self._n_actions).any():
@@ -158,14 +159,17 @@ class VecEnv:
         return a, np.zeros((self.num_envs, self.n_agents), dtype=np.int64)
 
     def _check_continuous(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        below, above = a < self._low, a > self._high
-        if below.any() or above.any():
-            outside = (below | above).reshape(self.num_envs, self.n_agents, -1)
-            clipped = outside.sum(axis=-1)
-            a = np.clip(a, self._low, self._high)
-        else:
+        # Fast path: two reductions prove every action finite and inside the box (min and max
+        # propagate NaN, which fails the comparisons).
+        lo, hi = float(a.min()), float(a.max())
+        if self._inner_low <= lo and hi <= self._inner_high and math.isfinite(lo + hi):
             clipped = np.zeros((self.num_envs, self.n_agents), dtype=np.int64)
-        return a.astype(np.float32, copy=False), clipped
+            return a.astype(np.float32, copy=False), clipped
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise ValueError("actions must be finite; got NaN or inf")
+        below, above = a < self._low, a > self._high
+        outside = (below | above).reshape(self.num_envs, self.n_agents, -1)
+        return np.clip(a, self._low, self._high).astype(np.float32), outside.sum(axis=-1)
 
     # ---------------------------------------------------------------------- subclass hooks
     def _reset_envs(self, mask: np.ndarray) -> None:

@@ -47,12 +47,21 @@ from ro_bench.params import integer, real, real_array
 
 
 
-def bowl(u: np.ndarray, h: float, s: float, centre: np.ndarray, c: float) -> np.ndarray:
-    """``h * [-sum_i ((u_i - centre_i) / s)^2] + c`` over ``u`` of shape ``[B, n]`` (float64)."""
-    acc = -np.square((u[:, 0] - centre[0]) / s)
+def bowls(u: np.ndarray, h: np.ndarray, s: np.ndarray, centres: np.ndarray, c: np.ndarray):
+    """``g_k = h_k * [-sum_i ((u_i - centre_ki) / s_k)^2] + c_k`` for both bowls ``k`` at once.
+
+    ``u`` is ``[B, n]``; ``h``, ``s`` and ``c`` are ``[2]`` and ``centres`` is ``[2, n]``; returns
+    ``[2, B]`` in float64. The sum runs over agents left to right, as the formula reads.
+    """
+    z = np.subtract(u, centres[:, None, :], dtype=np.float64)
+    z /= s[:, None, None]
+    np.square(z, out=z)
+    acc = np.negative(z[..., 0])
     for i in range(1, u.shape[1]):
-        acc -= np.square((u[:, i] - centre[i]) / s)
-    return h * acc + c
+        acc -= z[..., i]
+    acc *= h[:, None]
+    acc += c[:, None]
+    return acc
 
 
 class DifferentialGame(StatelessGame):
@@ -88,6 +97,12 @@ class DifferentialGame(StatelessGame):
         self.action_bound = real("action_bound", action_bound, low=0.0, high=1e6, low_open=True)
         box = spaces.Box(-self.action_bound, self.action_bound, (1,), np.float32)
         self.action_spaces = {a: box for a in self.agents}
+        self._bowls = (
+            np.array([self.h1, self.h2]),
+            np.array([self.s1, self.s2]),
+            np.stack([self.centre1, self.centre2]),
+            np.array([self.c1, self.c2]),
+        )
         peaks = [self.reward_at(mode) for mode in self.modes]
         self.optimum_step, self.trap_step = max(peaks), min(peaks)
         self._finish_init()
@@ -97,10 +112,8 @@ class DifferentialGame(StatelessGame):
         return float(self.payoff(np.asarray(u, dtype=np.float64)[None, :, None])[0])
 
     def payoff(self, actions: np.ndarray) -> np.ndarray:
-        u = actions[..., 0].astype(np.float64)
-        g1 = bowl(u, self.h1, self.s1, self.centre1, self.c1)
-        g2 = bowl(u, self.h2, self.s2, self.centre2, self.c2)
-        return np.maximum(g1, g2)
+        g1, g2 = bowls(actions[..., 0], *self._bowls)
+        return np.maximum(g1, g2, out=g1)
 
     @property
     def modes(self) -> tuple[np.ndarray, np.ndarray]:

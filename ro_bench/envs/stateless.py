@@ -51,8 +51,7 @@ class StatelessGame(VecEnv):
         return self.payoff(actions), self.steps + 1 >= self.episode_length
 
     def _observe(self) -> np.ndarray:
-        t = (self.steps / self.episode_length).astype(np.float32)
-        return np.broadcast_to(t[:, None, None], (self.num_envs, self.n_agents, 1)).copy()
+        return self._state()[:, None, :].repeat(self.n_agents, axis=1)
 
     def _state(self) -> np.ndarray:
         return (self.steps / self.episode_length).astype(np.float32)[:, None]
