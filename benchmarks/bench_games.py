@@ -16,7 +16,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 import ro_bench
-from _timing import rate
+from _timing import rates
 
 
 def raw_max_of_three(u: np.ndarray) -> np.ndarray:
@@ -52,17 +52,18 @@ class TrivialEnv(ParallelEnv):
                 {a: True for a in agents}, {a: False for a in agents}, {a: {} for a in agents})
 
 
-def face_rate(env) -> float:
+def face_episodes(env) -> callable:
+    """One call = one episode of ``env``: reset, then one step with pre-drawn actions."""
     rng = np.random.default_rng(0)
     actions = [{a: rng.uniform(-10, 10, 1).astype(np.float32) for a in env.possible_agents}
                for _ in range(1000)]
-    it = iter(range(10**12))
+    count = iter(range(10**12))
 
     def episode():
         env.reset()
-        env.step(actions[next(it) % 1000])
+        return env.step(actions[next(count) % 1000])
 
-    return rate(episode, calls=20_000)
+    return episode
 
 
 def main() -> None:
@@ -72,16 +73,17 @@ def main() -> None:
         vec = ro_bench.make_vec("max_of_three", num_envs=b)
         vec.reset(seed=0)
         u = np.random.default_rng(0).uniform(-10, 10, (b, 3, 1)).astype(np.float32)
-        calls = max(20, 200_000 // b)
-        kernel = rate(lambda: vec.step(u), calls) * b
-        raw = rate(lambda: raw_max_of_three(u[..., 0]), calls) * b
+        fns = {"kernel": lambda: vec.step(u), "raw": lambda: raw_max_of_three(u[..., 0])}
+        r = rates(fns, calls=max(20, 200_000 // b))
+        kernel, raw = r["kernel"] * b, r["raw"] * b
         print(f"| {b:,} | {kernel:,.0f} | {raw:,.0f} | {kernel / raw:.0%} |")
-    ours, trivial = face_rate(ro_bench.make("max_of_three")), face_rate(TrivialEnv())
+    r = rates({"ours": face_episodes(ro_bench.make("max_of_three")),
+               "trivial": face_episodes(TrivialEnv())}, calls=20_000)
     print()
     print("| PettingZoo env (reset + step per episode) | env steps/s |")
     print("|---|---|")
-    print(f"| ro_bench.make('max_of_three') | {ours:,.0f} |")
-    print(f"| trivial pure-Python ParallelEnv | {trivial:,.0f} |")
+    print(f"| ro_bench.make('max_of_three') | {r['ours']:,.0f} |")
+    print(f"| trivial pure-Python ParallelEnv | {r['trivial']:,.0f} |")
 
 
 if __name__ == "__main__":

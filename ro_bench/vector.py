@@ -18,7 +18,7 @@ Finished envs are reset inside ``step`` (when ``autoreset`` is true, the default
 Actions are checked before they touch the dynamics. A NaN or infinite action raises
 ``ValueError``; so does an array of the wrong shape, with the expected shape in the message, and a
 discrete action outside ``[0, n_actions)``. A continuous action outside its Box is clipped to the
-Box and counted: ``infos["clipped"]`` is an int array ``[num_envs, n_agents]`` giving how many
+Box and counted: ``infos["clipped"]`` is an int32 array ``[num_envs, n_agents]`` giving how many
 components of each agent's action were clipped at this step.
 
 Seeding: ``reset(seed=s)`` seeds one ``numpy.random.Generator`` that drives every random draw of
@@ -111,7 +111,7 @@ class VecEnv:
                 obs = self._observe()
         elif done.any():
             self._needs_reset = True
-        n = self.n_agents  # team reward and episode ends are shared by all agents
+        n = self.n_agents  # the team reward and the episode's end are shared by every agent
         return (
             obs,
             team_reward[:, None].repeat(n, axis=1),
@@ -156,20 +156,20 @@ class VecEnv:
             if not (a == np.floor(a)).all():
                 raise ValueError("discrete actions must be whole numbers")
             a = a.astype(np.int64)
-        return a, np.zeros((self.num_envs, self.n_agents), dtype=np.int64)
+        return a, np.zeros((self.num_envs, self.n_agents), dtype=np.int32)
 
     def _check_continuous(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # Fast path: two reductions prove every action finite and inside the box (min and max
         # propagate NaN, which fails the comparisons).
-        lo, hi = float(a.min()), float(a.max())
+        lo, hi = float(np.minimum.reduce(a, axis=None)), float(np.maximum.reduce(a, axis=None))
         if self._inner_low <= lo and hi <= self._inner_high and math.isfinite(lo + hi):
-            clipped = np.zeros((self.num_envs, self.n_agents), dtype=np.int64)
+            clipped = np.zeros((self.num_envs, self.n_agents), dtype=np.int32)
             return a.astype(np.float32, copy=False), clipped
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             raise ValueError("actions must be finite; got NaN or inf")
         below, above = a < self._low, a > self._high
         outside = (below | above).reshape(self.num_envs, self.n_agents, -1)
-        return np.clip(a, self._low, self._high).astype(np.float32), outside.sum(axis=-1)
+        return np.clip(a, self._low, self._high).astype(np.float32), outside.sum(axis=-1, dtype=np.int32)
 
     # ---------------------------------------------------------------------- subclass hooks
     def _reset_envs(self, mask: np.ndarray) -> None:

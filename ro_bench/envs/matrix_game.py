@@ -10,8 +10,8 @@ Spaces
     action ``x`` picks the discrete action ``min(floor((x + 1) / 2 * n_i), n_i - 1)``: the interval
     ``[-1, 1]`` is cut into ``n_i`` equal bins, left to right, the right edge belonging to the last
     one. Out-of-range continuous actions are clipped to ``[-1, 1]`` first (and counted in
-    ``infos["clipped"]``). Observation and state: ``Box(0, 1, (1,))``, holding ``t / episode_length``
-    (the constant ``[0.0]`` in the one-shot game).
+    ``infos["clipped"]``). Observation: the constant ``[0.0]`` in ``Box(0, 1, (1,), float32)``.
+    State: ``[t / episode_length]`` in the same space.
 
 Parameters
     ``payoff``: array of real numbers in [-1e12, 1e12] with at least 2 dimensions, each of size

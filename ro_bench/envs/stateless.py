@@ -2,9 +2,9 @@
 
 A stateless game has no physical state: each step's team reward depends only on the joint action.
 The episode lasts ``episode_length`` steps (1 by default: the one-shot game) and terminates after
-the last one. The only thing that changes is the step counter ``t``, so every agent observes
-``[t / episode_length]`` (float32, in ``[0, 1]``) and the global state is the same vector. In the
-one-shot game every decision is taken at ``t = 0``: the observation is the constant ``[0.0]``.
+the last one. Every agent observes the constant ``[0.0]`` (``Box(0, 1, (1,), float32)``): there is
+nothing to observe. The global state is ``[t / episode_length]`` (same space), the progress through
+the episode, so that a centralized critic of the repeated game can tell the steps apart.
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ class StatelessGame(VecEnv):
         pass  # the step counter, reset by VecEnv, is the whole state
 
     def _transition(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.payoff(actions), self.steps + 1 >= self.episode_length
+        return self.payoff(actions), self.steps >= self.episode_length - 1
 
     def _observe(self) -> np.ndarray:
-        return self._state()[:, None, :].repeat(self.n_agents, axis=1)
+        return np.zeros((self.num_envs, self.n_agents, 1), dtype=np.float32)
 
     def _state(self) -> np.ndarray:
-        return (self.steps / self.episode_length).astype(np.float32)[:, None]
+        return np.divide(self.steps[:, None], self.episode_length, dtype=np.float32)
