@@ -2,6 +2,7 @@
 
 from ro_bench.registry import (
     EnvSpec,
+    MissingDependencyError,
     UnknownEnvironmentError,
     list_envs,
     make,
@@ -16,6 +17,7 @@ import ro_bench.envs  # noqa: E402,F401  (registers every environment)
 __version__ = "0.1.0"
 __all__ = [
     "EnvSpec",
+    "MissingDependencyError",
     "UnknownEnvironmentError",
     "list_envs",
     "make",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import inspect
 import re
 from collections.abc import Mapping
@@ -33,12 +34,18 @@ class UnknownEnvironmentError(ValueError):
     """Raised for an id that is not registered."""
 
 
+class MissingDependencyError(ImportError):
+    """Raised when an env's optional dependencies (a pip extra) are not installed."""
+
+
 @dataclass(frozen=True)
 class EnvSpec:
     """What ro-bench knows about one environment id.
 
     ``entry_point`` is a ``"module:Class"`` string naming the batched ``VecEnv`` class; it is
     imported only when the env is made. ``kwargs`` are defaults passed on every ``make``.
+    ``requires`` names the modules the env needs beyond the core install, and ``extra`` the pip
+    extra of ro-bench that installs them.
     """
 
     id: str
@@ -46,6 +53,8 @@ class EnvSpec:
     family: str
     version: int = 0
     kwargs: Mapping[str, Any] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+    extra: str | None = None
 
     def __post_init__(self) -> None:
         if not ID_PATTERN.match(self.id):
@@ -58,8 +67,18 @@ class EnvSpec:
     def pettingzoo_id(self) -> str:
         return f"{PETTINGZOO_NAMESPACE}/{self.id}-v{self.version}"
 
+    @property
+    def available(self) -> bool:
+        """Whether the modules this env requires are installed."""
+        return all(importlib.util.find_spec(name) is not None for name in self.requires)
+
     def load(self) -> type[VecEnv]:
         """Import and return the batched env class."""
+        if not self.available:
+            missing = [n for n in self.requires if importlib.util.find_spec(n) is None]
+            raise MissingDependencyError(
+                f"{self.id} needs {', '.join(missing)}: pip install 'ro-bench[{self.extra}]'"
+            )
         module, attr = self.entry_point.split(":")
         return getattr(importlib.import_module(module), attr)
 
@@ -79,11 +98,13 @@ def register(
     family: str,
     version: int = 0,
     kwargs: Mapping[str, Any] | None = None,
+    requires: tuple[str, ...] = (),
+    extra: str | None = None,
 ) -> EnvSpec:
     """Register an environment id (an error if the id is already registered)."""
     if id in _REGISTRY:
         raise ValueError(f"environment id {id!r} is already registered")
-    env_spec = EnvSpec(id, entry_point, family, version, kwargs or {})
+    env_spec = EnvSpec(id, entry_point, family, version, kwargs or {}, tuple(requires), extra)
     _REGISTRY[id] = env_spec
     pettingzoo.register("parallel", env_spec.pettingzoo_id, functools.partial(make, id))
     pettingzoo.register("aec", env_spec.pettingzoo_id, functools.partial(make_aec, id))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import pytest
+
 import ro_bench
 
 # A value for each required parameter (no default), by parameter name.
@@ -31,7 +33,10 @@ EXTRA_CASES: list[tuple[str, dict[str, Any]]] = [
 
 
 def parameters(env_id: str) -> dict[str, inspect.Parameter]:
-    cls = ro_bench.spec(env_id).load()
+    env_spec = ro_bench.spec(env_id)
+    if not env_spec.available:
+        return {}
+    cls = env_spec.load()
     params = inspect.signature(cls.__init__).parameters
     return {n: p for n, p in params.items() if p.kind is p.KEYWORD_ONLY}
 
@@ -47,16 +52,32 @@ def override_kwargs(env_id: str) -> dict[str, Any]:
     return kwargs
 
 
-def env_cases() -> list[tuple[str, dict[str, Any]]]:
-    """(id, kwargs) for every registered id: defaults, overrides, and the extra cases."""
+def env_cases() -> list:
+    """``pytest.param((id, kwargs))`` for every registered id: defaults, overrides, extra cases.
+
+    An env whose optional dependencies are missing is kept, as a case that skips and says why.
+    """
     cases = []
     for env_id in ro_bench.list_envs():
         cases.append((env_id, default_kwargs(env_id)))
         if override_kwargs(env_id) != default_kwargs(env_id):
             cases.append((env_id, override_kwargs(env_id)))
-    return cases + EXTRA_CASES
+    return [_skip_if_missing(case) for case in cases + EXTRA_CASES]
 
 
-def case_id(case: tuple[str, dict[str, Any]]) -> str:
+def _skip_if_missing(case: tuple[str, dict[str, Any]]):
+    env_spec = ro_bench.spec(case[0])
+    marks = []
+    if not env_spec.available:
+        why = f"{env_spec.id} needs {env_spec.requires}: pip install 'ro-bench[{env_spec.extra}]'"
+        marks.append(pytest.mark.skip(reason=why))
+    return pytest.param(case, marks=marks, id=case_id(case))
+
+
+def available_envs() -> list[str]:
+    return [env_id for env_id in ro_bench.list_envs() if ro_bench.spec(env_id).available]
+
+
+def case_id(case) -> str:
     env_id, kwargs = case
     return env_id + "".join(f"-{k}={v}" for k, v in kwargs.items() if k not in REQUIRED)

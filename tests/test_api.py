@@ -7,7 +7,7 @@ import pytest
 from pettingzoo.test import api_test, parallel_api_test
 
 import ro_bench
-from conftest import case_id, env_cases
+from conftest import env_cases
 
 # Constant observations are the point of the stateless games; PettingZoo warns about them.
 pytestmark = [
@@ -19,22 +19,22 @@ CASES = env_cases()
 
 
 def test_every_registered_id_is_covered():
-    assert {env_id for env_id, _ in CASES} == set(ro_bench.list_envs())
+    assert {case.values[0][0] for case in CASES} == set(ro_bench.list_envs())
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_id)
+@pytest.mark.parametrize("case", CASES)
 def test_parallel_api(case):
     env_id, kwargs = case
     parallel_api_test(ro_bench.make(env_id, **kwargs), num_cycles=100)
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_id)
+@pytest.mark.parametrize("case", CASES)
 def test_aec_api(case):
     env_id, kwargs = case
     api_test(ro_bench.make_aec(env_id, **kwargs), num_cycles=100)
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_id)
+@pytest.mark.parametrize("case", CASES)
 def test_state_matches_state_space(case):
     env_id, kwargs = case
     env = ro_bench.make(env_id, **kwargs)
@@ -46,7 +46,7 @@ def test_state_matches_state_space(case):
         env.step({a: env.action_space(a).sample() for a in env.agents})
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_id)
+@pytest.mark.parametrize("case", CASES)
 def test_optimum_is_at_least_trap(case):
     env_id, kwargs = case
     env = ro_bench.make(env_id, **kwargs)

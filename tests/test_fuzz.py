@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ro_bench
-from conftest import default_kwargs, parameters
+from conftest import available_envs, default_kwargs, parameters
 
 ANY_VALUE = st.one_of(
     st.none(),
@@ -24,7 +24,7 @@ ANY_VALUE = st.one_of(
 
 @st.composite
 def env_and_kwargs(draw):
-    env_id = draw(st.sampled_from(ro_bench.list_envs()))
+    env_id = draw(st.sampled_from(available_envs()))
     kwargs = default_kwargs(env_id)
     names = sorted(parameters(env_id)) + ["not_a_parameter"]
     for name in draw(st.lists(st.sampled_from(names), max_size=3, unique=True)):

@@ -6,7 +6,7 @@ import pytest
 from gymnasium.utils.env_checker import data_equivalence
 
 import ro_bench
-from conftest import case_id, env_cases
+from conftest import env_cases
 
 EPISODES = 4
 
@@ -25,7 +25,7 @@ def rollout(env, seed: int) -> list:
     return record
 
 
-@pytest.mark.parametrize("case", env_cases(), ids=case_id)
+@pytest.mark.parametrize("case", env_cases())
 def test_same_seed_same_episodes(case):
     env_id, kwargs = case
     first = rollout(ro_bench.make(env_id, **kwargs), seed=42)
@@ -36,7 +36,7 @@ def test_same_seed_same_episodes(case):
         assert data_equivalence(a, b), f"{env_id}: trajectories differ at record {step}"
 
 
-@pytest.mark.parametrize("case", env_cases(), ids=case_id)
+@pytest.mark.parametrize("case", env_cases())
 def test_reseeding_one_env_replays_it(case):
     env_id, kwargs = case
     env = ro_bench.make(env_id, **kwargs)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ro_bench
-from conftest import case_id, env_cases
+from conftest import env_cases
 
 B = 5
 
@@ -19,7 +19,7 @@ def random_actions(vec, rng):
     return rng.uniform(low - 0.2 * span, high + 0.2 * span, size=(vec.num_envs, *vec.action_shape))
 
 
-@pytest.mark.parametrize("case", env_cases(), ids=case_id)
+@pytest.mark.parametrize("case", env_cases())
 def test_batched_kernel_equals_pettingzoo_face(case):
     env_id, kwargs = case
     vec = ro_bench.make_vec(env_id, num_envs=B, **kwargs)
