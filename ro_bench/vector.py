@@ -21,9 +21,11 @@ discrete action outside ``[0, n_actions)``. A continuous action outside its Box 
 Box and counted: ``infos["clipped"]`` is an int32 array ``[num_envs, n_agents]`` giving how many
 components of each agent's action were clipped at this step.
 
-Seeding: ``reset(seed=s)`` seeds one ``numpy.random.Generator`` that drives every random draw of
-the batch (initial states), so the same seed gives the same whole trajectory under the same
-actions. ``reset()`` without a seed continues the current generator.
+Seeding: each env of the batch draws its random numbers (initial states) from a generator of its
+own. ``reset(seed=s)`` seeds env ``b``'s generator with ``s + b``, Gymnasium's convention for
+vector envs, so env ``b`` of a batch replays exactly as a single env reset with seed ``s + b``, and
+the same seed gives the same whole trajectories under the same actions. ``reset()`` without a seed
+continues each env's generator; an env never seeded draws its base seed from the OS.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+
+from ro_bench.params import integer
 
 
 class VecEnv:
@@ -50,11 +54,10 @@ class VecEnv:
     max_steps: int | None = None  # truncate episodes after this many steps (None: never)
 
     def __init__(self, num_envs: int = 1) -> None:
-        from ro_bench.params import integer
-
         self.num_envs = integer("num_envs", num_envs, low=1)
         self.autoreset = True
-        self.np_random = np.random.default_rng()
+        self._base_seed: int | None = None
+        self._rngs: dict[int, np.random.Generator] = {}
         self.steps = np.zeros(self.num_envs, dtype=np.int64)  # step count in the current episode
         self._needs_reset = True
 
@@ -80,8 +83,11 @@ class VecEnv:
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every env. ``options`` is accepted for API compatibility and unused."""
-        if seed is not None:
-            self.np_random = np.random.default_rng(seed)
+        if seed is not None or self._base_seed is None:
+            if seed is None:
+                seed = int(np.random.SeedSequence().entropy)
+            self._base_seed = integer("seed", seed, low=0)
+            self._rngs.clear()
         self.steps[:] = 0
         self._reset_envs(self._all)
         self._needs_reset = False
@@ -126,6 +132,12 @@ class VecEnv:
 
     def close(self) -> None:
         pass
+
+    def rng(self, env: int) -> np.random.Generator:
+        """The random generator of env ``env`` of the batch (seeded with base seed + env)."""
+        if env not in self._rngs:
+            self._rngs[env] = np.random.default_rng(self._base_seed + env)
+        return self._rngs[env]
 
     # ------------------------------------------------------------------------- action checks
     def _check_actions(self, actions: object) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,7 @@ def test_batched_kernel_equals_pettingzoo_face(case):
     rng = np.random.default_rng(0)
     obs, _ = vec.reset(seed=3)
     for b, face in enumerate(faces):
-        face_obs, _ = face.reset(seed=3)
+        face_obs, _ = face.reset(seed=3 + b)  # env b of a batch seeded 3 is seeded 3 + b
         np.testing.assert_array_equal(obs[b], np.stack(list(face_obs.values())))
     for _ in range(12):
         actions = random_actions(vec, rng)

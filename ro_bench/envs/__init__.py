@@ -16,3 +16,6 @@ register("max_of_two", "ro_bench.envs.max_of_two:MaxOfTwo", family="differential
 register(
     "differential_game", "ro_bench.envs.differential_game:DifferentialGame", family="differential"
 )
+
+# Particle Gather on MPE physics (§6 (2))
+register("particle_gather", "ro_bench.envs.particle_gather:ParticleGather", family="particle")

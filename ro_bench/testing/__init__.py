@@ -1,0 +1,1 @@
+"""Reference builds of ro-bench environments on their original engines, for tests and benchmarks."""
