@@ -1,7 +1,8 @@
 """The ``ro-bench`` command line.
 
-``ro-bench list`` prints the registered environments; ``ro-bench play ID`` plays episodes of an
-environment with uniformly random actions and prints the team rewards.
+``list`` prints the environments, protocols and algorithms; ``play`` plays an environment with
+random actions; ``train`` runs one algorithm on one protocol with one seed; ``evaluate`` runs it
+on a range of seeds, several processes at a time, and prints the summary.
 """
 
 from __future__ import annotations
@@ -10,9 +11,15 @@ import argparse
 import ast
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+import algorithms
 import ro_bench
+from algorithms.config import describe
+from ro_bench import harness, protocols
 
 
 def parse_kwargs(pairs: Sequence[str]) -> dict[str, Any]:
@@ -30,11 +37,61 @@ def parse_kwargs(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 def cmd_list(args: argparse.Namespace) -> None:
-    print(f"{'id':<20} {'family':<14} {'version':<8} summary")
+    print("Environments")
+    print(f"  {'id':<34} {'family':<13} {'version':<8} summary")
     for env_id in ro_bench.list_envs(args.family):
         env_spec = ro_bench.spec(env_id)
-        summary = env_spec.doc.strip().splitlines()[0].replace("``", "")
-        print(f"{env_id:<20} {env_spec.family:<14} v{env_spec.version:<7} {summary}")
+        summary = env_spec.doc.strip().splitlines()[0].replace("``", "") if env_spec.available \
+            else f"(needs: pip install 'ro-bench[{env_spec.extra}]')"
+        print(f"  {env_id:<34} {env_spec.family:<13} v{env_spec.version:<7} {summary}")
+    print("\nProtocols")
+    print(f"  {'name':<22} {'env':<16} {'budget':>8} {'seeds':<10} metric (optimum / trap)")
+    for name in protocols.list():
+        p = protocols.get(name)
+        seeds = f"{min(p.seeds)}-{max(p.seeds)}"
+        print(f"  {name:<22} {p.env_id:<16} {p.budget:>8} {seeds:<10} "
+              f"{p.metric} ({p.optimum:g} / {p.trap:g})")
+    print("\nAlgorithms")
+    for name in algorithms.list_algorithms():
+        print(f"  {name}")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    result = harness.train(args.algo, args.protocol, args.seed, Path(args.out),
+                           parse_kwargs(args.config), resume=args.resume)
+    print(f"{args.algo} on {args.protocol}, seed {args.seed}: final {result.final_metric:.4f}, "
+          f"success {result.success}, decentralized {result.decentralized}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    seeds = parse_seeds(args.seeds) if args.seeds else list(protocols.get(args.protocol).seeds)
+    overrides = parse_kwargs(args.config)
+    algorithms.get(args.algo)  # fail fast on a bad name, before starting workers
+    results = harness.train_seeds(args.algo, args.protocol, seeds, Path(args.out), overrides,
+                                  workers=args.workers, resume=args.resume)
+    print(summary(args.algo, args.protocol, results))
+
+
+def summary(algo: str, protocol: str, results: list) -> str:
+    finals = np.array([r.final_metric for r in results])
+    lines = [f"{algo} on {protocol} ({len(results)} seeds):"]
+    lines += [f"  seed {r.seed}: final {r.final_metric:.4f}  return {r.final_return:.4f}  "
+              f"success {r.success}  decentralized {r.decentralized}" for r in results]
+    lines.append(f"  final metric {finals.mean():.4f} +- {finals.std():.4f} (mean +- std), "
+                 f"successes {sum(r.success for r in results)}/{len(results)}")
+    return "\n".join(lines)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-4"`` -> [0, 1, 2, 3, 4]; ``"1,3,5"`` -> [1, 3, 5]."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            low, sep, high = part.partition("-")
+            seeds += list(range(int(low), int(high) + 1)) if sep else [int(low)]
+    except ValueError:
+        raise ValueError(f"--seeds must look like 0-4 or 1,3,5; got {text!r}") from None
+    return seeds
 
 
 def cmd_play(args: argparse.Namespace) -> None:
@@ -62,11 +119,11 @@ def _show(action: Any) -> Any:
     return round(float(action[0]), 4) if hasattr(action, "shape") and action.shape else int(action)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ro-bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("list", help="list the registered environments")
-    p.add_argument("--family", help="only this family (e.g. matrix, differential)")
+    p.add_argument("--family", help="only the environments of this family (e.g. matrix)")
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("play", help="play an environment with random actions")
     p.add_argument("env_id")
@@ -75,11 +132,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kwarg", action="append", default=[], metavar="NAME=VALUE",
                    help="an environment parameter, e.g. --kwarg s2=1.5 (repeatable)")
     p.set_defaults(func=cmd_play)
+    epilog = _config_help(algo)
+    for name, helptext in (("train", "train one seed of an algorithm on a protocol"),
+                           ("evaluate", "train and evaluate an algorithm on a protocol's seeds")):
+        p = sub.add_parser(name, help=helptext, epilog=epilog,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("--algo", required=True, help="algorithm name or module:Class")
+        p.add_argument("--protocol", required=True, help="protocol name (see ro-bench list)")
+        if name == "train":
+            p.add_argument("--seed", type=int, required=True)
+        else:
+            p.add_argument("--seeds", help="e.g. 0-4 or 1,3,5 (default: the protocol's)")
+            p.add_argument("--workers", type=int, default=1, help="processes at a time")
+        p.add_argument("--out", required=True, help="root directory of the runs")
+        p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config field (repeatable); fields are listed below")
+        p.add_argument("--resume", action="store_true",
+                       help="continue from the last checkpoint of the run(s) in --out")
+        p.set_defaults(func=cmd_train if name == "train" else cmd_evaluate)
     return parser
 
 
+def _config_help(algo: str | None) -> str:
+    """The config fields of ``algo`` (or of every built-in algorithm) for ``--help``."""
+    names = [algo] if algo else algorithms.list_algorithms()
+    lines = []
+    for name in names:
+        try:
+            _, config_cls = algorithms.get(name)
+        except ValueError as error:
+            lines.append(f"{name}: {error}")
+            continue
+        fields = describe(config_cls)
+        lines.append(f"config fields of {name}:" if fields else f"{name} has no config fields")
+        lines += fields
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--algo")
+    known, _ = pre.parse_known_args(argv)
+    args = build_parser(known.algo).parse_args(argv)
     try:
         args.func(args)
     except ValueError as error:  # bad ids, kwargs and actions carry their own explanations

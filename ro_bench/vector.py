@@ -52,6 +52,12 @@ class VecEnv:
     observation_spaces: dict[str, spaces.Box]
     state_space: spaces.Box
     max_steps: int | None = None  # truncate episodes after this many steps (None: never)
+    # What an env knows analytically about its optimum and RO trap, or None where it knows
+    # nothing: the best and trap episode returns of one agent, and the same for one step's reward.
+    optimum: float | None = None
+    trap: float | None = None
+    optimum_reward: float | None = None
+    trap_reward: float | None = None
 
     def __init__(self, num_envs: int = 1) -> None:
         self.num_envs = integer("num_envs", num_envs, low=1)
@@ -132,6 +138,28 @@ class VecEnv:
 
     def close(self) -> None:
         pass
+
+    _snapshot_arrays: tuple[str, ...] = ()  # names of the subclass's state arrays
+
+    def snapshot(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The batch's whole state, to resume it exactly: arrays, and JSON values (generators)."""
+        arrays = {"steps": self.steps.copy()}
+        arrays.update({name: getattr(self, name).copy() for name in self._snapshot_arrays})
+        meta = {
+            "base_seed": self._base_seed,
+            "needs_reset": self._needs_reset,
+            "rngs": {str(b): g.bit_generator.state for b, g in self._rngs.items()},
+        }
+        return arrays, meta
+
+    def restore(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        """Put the batch back in a state taken by ``snapshot``."""
+        for name in ("steps", *self._snapshot_arrays):
+            getattr(self, name)[...] = arrays[name]
+        self._base_seed, self._needs_reset = meta["base_seed"], meta["needs_reset"]
+        self._rngs.clear()
+        for b, state in meta["rngs"].items():
+            self.rng(int(b)).bit_generator.state = state
 
     def rng(self, env: int) -> np.random.Generator:
         """The random generator of env ``env`` of the batch (seeded with base seed + env)."""

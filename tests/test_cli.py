@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+import algorithms
 import ro_bench
+from ro_bench import protocols
 from ro_bench.cli import main
 
 
@@ -12,7 +14,11 @@ def test_list_prints_every_env(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     for env_id in ro_bench.list_envs():
-        assert re.search(rf"^{env_id}\s", out, re.M)
+        assert re.search(rf"^\s+{re.escape(env_id)}\s", out, re.M)
+    for name in protocols.list():
+        assert re.search(rf"^\s+{re.escape(name)}\s", out, re.M)
+    for name in algorithms.list_algorithms():
+        assert re.search(rf"^\s+{re.escape(name)}$", out, re.M)
 
 
 def test_play_prints_rewards_of_random_episodes(capsys):

@@ -134,3 +134,23 @@ def test_integral_float_discrete_actions_are_accepted():
     vec.reset(seed=0)
     _, rewards, *_ = vec.step(np.array([[1.0, 1.0]]))
     assert rewards[0, 0] == 7
+
+
+@pytest.mark.parametrize("case", env_cases())
+def test_snapshot_and_restore_resume_exactly(case):
+    env_id, kwargs = case
+    vec = ro_bench.make_vec(env_id, num_envs=3, **kwargs)
+    rng = np.random.default_rng(0)
+    vec.reset(seed=11)
+    for _ in range(7):
+        vec.step(random_actions(vec, rng))
+    arrays, meta = vec.snapshot()
+    actions = [random_actions(vec, rng) for _ in range(40)]
+    first = [vec.step(a) for a in actions]
+    other = ro_bench.make_vec(env_id, num_envs=3, **kwargs)
+    other.restore(arrays, meta)
+    second = [other.step(a) for a in actions]
+    for out_a, out_b in zip(first, second):
+        for x, y in zip(out_a[:4], out_b[:4]):
+            np.testing.assert_array_equal(x, y)
+        np.testing.assert_array_equal(out_a[4]["final_obs"], out_b[4]["final_obs"])

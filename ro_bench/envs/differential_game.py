@@ -112,7 +112,7 @@ class DifferentialGame(StatelessGame):
         )
         self._finish_init()
         peaks = [self.reward_at(mode) for mode in self.modes]
-        self.optimum_step, self.trap_step = max(peaks), min(peaks)
+        self.optimum_reward, self.trap_reward = max(peaks), min(peaks)
 
     def reward_at(self, u: np.ndarray) -> float:
         """Team reward of one joint action ``u`` (``[n]``, float64), without the action checks."""

@@ -100,8 +100,8 @@ class MatrixGame(StatelessGame):
             self.action_spaces = {
                 a: spaces.Discrete(int(n)) for a, n in zip(self.agents, self._sizes)
             }
-        self.optimum_step = float(self.payoff_table.max())
-        self.trap_step = ro_trap(self.payoff_table)
+        self.optimum_reward = float(self.payoff_table.max())
+        self.trap_reward = ro_trap(self.payoff_table)
         self._finish_init()
 
     def to_discrete(self, actions: np.ndarray) -> np.ndarray:

@@ -45,6 +45,7 @@ Optimum and trap (episode return of one agent)
     landmark, and the return is at most ``5 * (episode_length - max(k_0, k_1) + 1)``. ``optimum``
     averages that bound over the start distribution, on a grid of 2^16 start angles. Braking is
     ignored, so no policy reaches the bound exactly; ``arrival_steps`` gives ``k_i`` for a state.
+    Per step (``optimum_reward``, ``trap_reward``): 5 with both particles in, 0 with both out.
 
 Version history
     v0: first release.
@@ -106,6 +107,8 @@ def thrust_reach(steps: int) -> np.ndarray:
 class ParticleGather(VecEnv):
     """Two MPE particles, four agents (one per particle and axis), one landmark."""
 
+    _snapshot_arrays = ("pos", "vel")
+
     def __init__(
         self,
         num_envs: int = 1,
@@ -129,8 +132,8 @@ class ParticleGather(VecEnv):
         self.pos = np.zeros((self.num_envs, 2, 2))
         self.vel = np.zeros((self.num_envs, 2, 2))
         self._finish_init()
-        self.trap = 0.0
-        self.optimum = self._expected_bound()
+        self.trap, self.trap_reward = 0.0, 0.0  # episode return; team reward of one step
+        self.optimum, self.optimum_reward = self._expected_bound(), 5.0
 
     # ---------------------------------------------------------------------------- dynamics
     def _reset_envs(self, mask: np.ndarray) -> None:

@@ -34,15 +34,15 @@ class StatelessGame(VecEnv):
     @property
     def optimum(self) -> float:
         """Best possible episode return (team reward summed over the episode)."""
-        return self.episode_length * self.optimum_step
+        return self.episode_length * self.optimum_reward
 
     @property
     def trap(self) -> float:
         """Episode return of the RO trap (see the game's documentation)."""
-        return self.episode_length * self.trap_step
+        return self.episode_length * self.trap_reward
 
-    optimum_step: float
-    trap_step: float
+    optimum_reward: float  # best team reward of one step
+    trap_reward: float  # team reward of one step in the RO trap
 
     def _reset_envs(self, mask: np.ndarray) -> None:
         pass  # the step counter, reset by VecEnv, is the whole state

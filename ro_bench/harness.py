@@ -1,0 +1,190 @@
+"""The training run: the one env loop every algorithm is measured by.
+
+``train`` builds the protocol's training and evaluation env batches and the agent, then loops:
+``act(explore=True)``, step the envs, ``observe``, ``update``, until the protocol's budget of env
+steps is spent exactly. At each of the protocol's evaluation points it evaluates with
+``explore=False`` on the separate evaluation batch, checks decentralized execution, logs the
+curve (CSV, and TensorBoard when installed), and writes a checkpoint that ``resume=True`` picks
+up. It ends by writing the run's ``RunResult`` to ``result.json`` in the run directory.
+"""
+
+from __future__ import annotations
+
+import csv
+import shlex
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import algorithms
+import ro_bench
+from algorithms.config import override, to_dict
+from ro_bench import checkpoint, protocols
+from ro_bench.evaluation import evaluate, is_decentralized
+from ro_bench.results import RunResult, config_hash, environment_info, SCHEMA_VERSION
+
+EVAL_SEED = 1_000_000  # the evaluation batch is reset with EVAL_SEED + seed at every evaluation
+
+
+def run_dir(out: Path, protocol: str, algo: str, seed: int) -> Path:
+    return Path(out) / protocol / algo.replace(":", ".") / f"seed_{seed}"
+
+
+def train(
+    algo: str,
+    protocol_name: str,
+    seed: int,
+    out: Path,
+    overrides: dict[str, Any] | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> RunResult:
+    """Train and evaluate ``algo`` on a protocol with one seed; returns the written RunResult."""
+    protocol = protocols.get(protocol_name)
+    agent_cls, config_cls = algorithms.get(algo)
+    config = override(config_cls(), overrides or {})
+    directory = run_dir(out, protocol_name, algo, seed)
+    directory.mkdir(parents=True, exist_ok=True)
+
+    env = ro_bench.make_vec(protocol.env_id, protocol.num_envs, **protocol.env_kwargs)
+    eval_env = ro_bench.make_vec(protocol.env_id, protocol.eval_episodes, **protocol.env_kwargs)
+    agent = agent_cls(config, algorithms.EnvSpaces.from_vec(env), seed)
+    obs, _ = env.reset(seed=seed)
+    state = {"steps": 0, "curve": [], "returns": [], "decentralized": True, "wall_time_s": 0.0}
+    restored = checkpoint.load(directory, env, agent) if resume else None
+    if restored is not None:
+        state, obs = restored
+    log = CurveLog(directory, state["curve"], state["returns"])
+    points = [p for p in protocol.eval_points() if p >= state["steps"]]
+    if state["curve"] and points and points[0] == state["curve"][-1][0]:
+        points = points[1:]  # the checkpoint already holds this evaluation
+    started = time.perf_counter() - state["wall_time_s"]
+    bar = _progress_bar(protocol.budget, state["steps"], f"{algo} {protocol_name} seed {seed}",
+                        progress)
+
+    for point in points:
+        while state["steps"] < point:
+            obs = _train_step(agent, env, obs)
+            state["steps"] += env.num_envs
+            bar.update(env.num_envs)
+        metric, episode_return = evaluate(agent, eval_env, EVAL_SEED + seed)
+        eval_obs, _ = eval_env.reset(seed=EVAL_SEED + seed)
+        state["decentralized"] &= is_decentralized(agent, eval_obs, np.random.default_rng(seed))
+        state["curve"].append([state["steps"], metric])
+        state["returns"].append(episode_return)
+        log.append(state["steps"], metric, episode_return)
+        state["wall_time_s"] = time.perf_counter() - started
+        checkpoint.save(directory, state["steps"], state, env, obs, agent)
+    bar.close()
+    log.close()
+
+    code_revision, packages, hardware = environment_info()
+    config_values = to_dict(config)
+    result = RunResult(
+        schema_version=SCHEMA_VERSION,
+        protocol=protocol.name,
+        protocol_version=protocol.version,
+        algorithm=algo,
+        config=config_values,
+        config_hash=config_hash(config_values),
+        seed=seed,
+        env_steps=state["steps"],
+        wall_time_s=state["wall_time_s"],
+        curve=tuple((int(s), float(m)) for s, m in state["curve"]),
+        final_metric=state["curve"][-1][1],
+        final_return=state["returns"][-1],
+        success=state["curve"][-1][1] >= protocol.success_threshold,
+        decentralized=state["decentralized"],
+        code_revision=code_revision,
+        packages=packages,
+        hardware=hardware,
+        command=train_command(algo, protocol_name, seed, out, config_values, overrides),
+    )
+    result.write(directory / "result.json")
+    return result
+
+
+def _train_step(agent: Any, env: Any, obs: np.ndarray) -> np.ndarray:
+    state = env.state()
+    actions = agent.act(obs, explore=True)
+    next_obs, rewards, terminated, truncated, infos = env.step(actions)
+    agent.observe(algorithms.Transitions(
+        obs=obs, state=state, actions=actions, rewards=rewards, next_obs=infos["final_obs"],
+        next_state=infos["final_state"], terminated=terminated, truncated=truncated,
+    ))
+    agent.update()
+    return next_obs
+
+
+def train_command(algo: str, protocol: str, seed: int, out: Path, config: dict[str, Any],
+                  overrides: dict[str, Any] | None) -> str:
+    """The shell command that re-runs this training run."""
+    words = ["ro-bench", "train", "--algo", algo, "--protocol", protocol, "--seed", str(seed),
+             "--out", str(out)]
+    for key in overrides or {}:
+        words += ["--config", f"{key}={config[key]!r}"]
+    return shlex.join(words)
+
+
+class CurveLog:
+    """The evaluation curve as ``curve.csv`` (rewritten on resume), and TensorBoard if present."""
+
+    def __init__(self, directory: Path, curve: list, returns: list) -> None:
+        self.file = open(directory / "curve.csv", "w", newline="")
+        self.csv = csv.writer(self.file)
+        self.csv.writerow(["env_steps", "metric", "episode_return"])
+        for (steps, metric), episode_return in zip(curve, returns):
+            self.csv.writerow([steps, repr(metric), repr(episode_return)])
+        self.file.flush()
+        self.tensorboard = _tensorboard_writer(directory)
+
+    def append(self, steps: int, metric: float, episode_return: float) -> None:
+        self.csv.writerow([steps, repr(metric), repr(episode_return)])
+        self.file.flush()
+        if self.tensorboard is not None:
+            self.tensorboard.add_scalar("eval/metric", metric, steps)
+            self.tensorboard.add_scalar("eval/episode_return", episode_return, steps)
+
+    def close(self) -> None:
+        self.file.close()
+        if self.tensorboard is not None:
+            self.tensorboard.close()
+
+
+def _tensorboard_writer(directory: Path) -> Any:
+    try:
+        import tensorboard  # noqa: F401  (SummaryWriter needs it)
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(directory / "tensorboard"))
+
+
+def _progress_bar(total: int, done: int, description: str, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, desc=description, unit="step",
+                disable=None if enabled else True,  # None: only on a terminal
+                leave=False)
+
+
+def train_seeds(algo: str, protocol_name: str, seeds: list[int], out: Path,
+                overrides: dict[str, Any] | None = None, workers: int = 1,
+                resume: bool = False) -> list[RunResult]:
+    """``train`` for each seed, ``workers`` processes at a time; results in seed order."""
+    if workers <= 1:
+        return [train(algo, protocol_name, s, out, overrides, resume) for s in seeds]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(train, algo, protocol_name, s, out, overrides, resume, False)
+                   for s in seeds]
+        for future in tqdm(futures, desc=f"{algo} {protocol_name}", unit="seed", leave=False):
+            future.result()
+        return [f.result() for f in futures]

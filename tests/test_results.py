@@ -1,0 +1,273 @@
+"""RunResult: exact round trips, atomic writes, and a reasoned refusal of every bad document."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import subprocess
+from importlib import metadata
+from importlib.util import find_spec
+
+import pytest
+
+from ro_bench import results
+from ro_bench.results import SCHEMA_VERSION, RunResult, RunResultError, config_hash
+
+CONFIG = {"lr": 3e-4, "hidden": [64, 64], "tau": 0.1 + 0.2, "name": "svnr", "extra": None}
+
+
+def sample(**changes) -> RunResult:
+    fields = dict(
+        schema_version=SCHEMA_VERSION,
+        protocol="max_of_three",
+        protocol_version=1,
+        algorithm="svnr",
+        config=CONFIG,
+        config_hash=config_hash(CONFIG),
+        seed=3,
+        env_steps=300,
+        wall_time_s=1 / 3,
+        curve=[(0, 0.1 + 0.2), (100, 1e-300), (300, -2.5)],
+        final_metric=0.1 + 0.2,
+        final_return=1e-300,
+        success=True,
+        decentralized=True,
+        code_revision="0" * 40 + "+dirty",
+        packages={"numpy": "2.4.6"},
+        hardware={"machine": "x86_64", "cpu_count": 8},
+        command="ro-bench train max_of_three svnr --seed 3",
+    )
+    return RunResult(**{**fields, **changes})
+
+
+def doc(**changes) -> str:
+    """A sample document with some fields replaced, or removed when given ``...``."""
+    data = json.loads(sample().to_json())
+    data.update(changes)
+    return json.dumps({k: v for k, v in data.items() if v is not ...})
+
+
+# --- round trips -----------------------------------------------------------------------------
+
+
+def test_round_trip_is_exact():
+    result = sample()
+    back = RunResult.from_json(result.to_json())
+    assert back == result
+    assert back.final_metric == 0.30000000000000004 and back.final_return == 1e-300
+    assert back.curve == ((0, 0.30000000000000004), (100, 1e-300), (300, -2.5))
+    assert back.wall_time_s.hex() == (1 / 3).hex()
+
+
+def test_document_is_sorted_indented_json_of_every_field():
+    text = sample().to_json()
+    data = json.loads(text)
+    assert list(data) == sorted(f.name for f in dataclasses.fields(RunResult))
+    assert text.startswith('{\n  "algorithm": "svnr",')
+    assert data["curve"][1] == [100, 1e-300]
+
+
+def test_inputs_are_normalised_to_their_json_form():
+    config = {"hidden": (64, 64)}  # as dataclasses.asdict gives a tuple field
+    result = sample(config=config, config_hash=config_hash(config), wall_time_s=2,
+                    curve=[[0, 1], [5, 2]], env_steps=5)
+    assert result.config == {"hidden": [64, 64]}
+    assert result.curve == ((0, 1.0), (5, 2.0))
+    assert type(result.wall_time_s) is float and type(result.curve[0][1]) is float
+    assert RunResult.from_json(result.to_json()) == result
+
+
+def test_ints_are_accepted_for_floats():
+    result = RunResult.from_json(doc(wall_time_s=3, final_metric=0, final_return=-7))
+    assert (result.wall_time_s, result.final_metric, result.final_return) == (3.0, 0.0, -7.0)
+
+
+def test_empty_curve_is_allowed():
+    assert RunResult.from_json(doc(curve=[])).curve == ()
+
+
+def test_config_is_copied_not_shared():
+    config = {"lr": 0.1}
+    result = sample(config=config, config_hash=config_hash(config))
+    config["lr"] = 0.2
+    assert result.config == {"lr": 0.1}
+
+
+def test_config_hash_is_sha256_of_canonical_json():
+    assert config_hash({"b": 1, "a": [1.5, None]}) == config_hash({"a": [1.5, None], "b": 1})
+    # sha256 of '{"a":1}'
+    assert config_hash({"a": 1}) == (
+        "015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862")
+    assert config_hash({"a": 1}) != config_hash({"a": 1.0})
+
+
+# --- writing and reading files ----------------------------------------------------------------
+
+
+def test_write_then_read(tmp_path):
+    path = tmp_path / "run.json"
+    sample().write(path)
+    sample(seed=4).write(path)  # overwrites
+    assert RunResult.read(path) == sample(seed=4)
+    assert os.listdir(tmp_path) == ["run.json"]
+    assert path.read_text().endswith("}\n")
+
+
+def test_failed_write_keeps_old_file_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    path = tmp_path / "run.json"
+    sample().write(path)
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        sample(seed=4).write(path)
+    assert os.listdir(tmp_path) == ["run.json"]
+    assert RunResult.read(path) == sample()
+
+
+def test_read_errors_name_the_file(tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text(doc(seed=-1))
+    with pytest.raises(RunResultError) as caught:
+        RunResult.read(path)
+    assert str(path) in str(caught.value) and caught.value.field == "seed"
+    path.write_bytes(b"\xff\xfe{")
+    with pytest.raises(RunResultError, match="not UTF-8"):
+        RunResult.read(path)
+
+
+# --- rejections -------------------------------------------------------------------------------
+
+TAMPERED_CONFIG = {**CONFIG, "lr": 1.0}
+
+# (case id, document text, field at fault or None, words the message must contain)
+BAD_DOCUMENTS = [
+    ("not-json", "{", None, ["not JSON"]),
+    ("not-object", "[1, 2]", None, ["expected a JSON object", "list"]),
+    ("nan-literal", doc().replace('"final_metric": 0.30000000000000004', '"final_metric": NaN'),
+     None, ["NaN", "finite"]),
+    ("duplicate-key", doc()[:-1] + ', "seed": 4}', None, ["duplicate key 'seed'"]),
+    ("missing", doc(seed=..., curve=..., command=...), None,
+     ["missing fields", "'seed'", "'curve'", "'command'"]),
+    ("unknown", doc(finl_metric=1.0, notes="hi"), None,
+     ["unknown fields", "'finl_metric' (did you mean 'final_metric'?)", "'notes'"]),
+    ("schema-too-new", doc(schema_version=2, other_field=1), "schema_version",
+     ["schema version 2 is not supported", "versions 1"]),
+    ("schema-string", doc(schema_version="1"), "schema_version", ["expected an integer", "str"]),
+    ("seed-bool", doc(seed=True), "seed", ["expected an integer", "bool"]),
+    ("seed-float", doc(seed=1.5), "seed", ["expected an integer", "float"]),
+    ("seed-negative", doc(seed=-1), "seed", [">= 0"]),
+    ("env-steps-string", doc(env_steps="300"), "env_steps", ["expected an integer", "str"]),
+    ("protocol-version-null", doc(protocol_version=None), "protocol_version", ["NoneType"]),
+    ("wall-time-string", doc(wall_time_s="fast"), "wall_time_s", ["expected a number"]),
+    ("wall-time-negative", doc(wall_time_s=-1.0), "wall_time_s", [">= 0"]),
+    ("final-metric-bool", doc(final_metric=False), "final_metric", ["expected a number", "bool"]),
+    ("final-metric-inf", doc().replace('"final_metric": 0.30000000000000004',
+                                       '"final_metric": 1e400'), "final_metric", ["finite"]),
+    ("final-return-string", doc(final_return="1"), "final_return", ["expected a number"]),
+    ("success-int", doc(success=1), "success", ["true or false", "int"]),
+    ("decentralized-string", doc(decentralized="yes"), "decentralized", ["true or false"]),
+    ("protocol-empty", doc(protocol=""), "protocol", ["must not be empty"]),
+    ("algorithm-blank", doc(algorithm="  "), "algorithm", ["must not be empty"]),
+    ("command-empty", doc(command=""), "command", ["must not be empty"]),
+    ("code-revision-number", doc(code_revision=7), "code_revision", ["expected a string"]),
+    ("protocol-number", doc(protocol=3), "protocol", ["expected a string", "int"]),
+    ("config-list", doc(config=[1]), "config", ["expected an object"]),
+    ("packages-number-version", doc(packages={"numpy": 2}), "packages", ["name -> version"]),
+    ("hardware-string", doc(hardware="x86"), "hardware", ["expected an object"]),
+    ("curve-not-list", doc(curve=5), "curve", ["[env_steps, metric] pairs"]),
+    ("curve-triple", doc(curve=[[0, 1.0, 2.0]]), "curve", ["point 0", "pair"]),
+    ("curve-step-negative", doc(curve=[[-1, 1.0]]), "curve", ["point 0", ">= 0"]),
+    ("curve-step-float", doc(curve=[[1.5, 1.0]]), "curve", ["point 0", "expected an integer"]),
+    ("curve-metric-string", doc(curve=[[0, "1"]]), "curve", ["point 0", "expected a number"]),
+    ("curve-metric-null", doc(curve=[[0, None]]), "curve", ["point 0", "expected a number"]),
+    ("curve-metric-inf", doc(curve=[[0, 1.0]]).replace("1.0]", "-1e999]"), "curve",
+     ["point 0", "finite"]),
+    ("curve-repeated-step", doc(curve=[[0, 1.0], [10, 2.0], [10, 3.0]]), "curve",
+     ["strictly increase", "point 2 has 10 after 10"]),
+    ("curve-decreasing", doc(curve=[[10, 1.0], [5, 2.0]]), "curve", ["strictly increase"]),
+    ("env-steps-before-curve-end", doc(env_steps=299), "env_steps",
+     ["299 is less than the last curve point's 300"]),
+    ("config-tampered", doc(config=TAMPERED_CONFIG), "config_hash",
+     ["does not match the config", config_hash(TAMPERED_CONFIG)]),
+    ("hash-tampered", doc(config_hash="f" * 64), "config_hash", ["does not match the config"]),
+    ("hash-not-hex", doc(config_hash="abc"), "config_hash", ["sha256"]),
+]
+
+
+@pytest.mark.parametrize("text, field, words", [pytest.param(*case[1:], id=case[0])
+                                                for case in BAD_DOCUMENTS])
+def test_bad_documents_are_rejected_with_a_reason(text, field, words):
+    with pytest.raises(RunResultError) as caught:
+        RunResult.from_json(text)
+    message = str(caught.value)
+    assert caught.value.field == field
+    if field:
+        assert f"field {field!r}" in message
+    for word in words:
+        assert word in message
+
+
+def test_sample_document_is_valid():  # so each rejection above is down to its one change
+    assert RunResult.from_json(doc()) == sample()
+
+
+def test_an_invalid_result_cannot_be_built():
+    with pytest.raises(RunResultError, match="'curve'.*strictly increase"):
+        sample(curve=[(5, 1.0), (5, 1.0)])
+    with pytest.raises(RunResultError, match="'config'.*JSON values only"):
+        sample(config={"lr": float("nan")}, config_hash="0" * 64)
+    with pytest.raises(RunResultError, match="'config'.*JSON values only"):
+        sample(config={"f": print}, config_hash="0" * 64)
+
+
+def test_rejection_is_a_value_error():
+    assert issubclass(RunResultError, ValueError)
+
+
+# --- environment_info -------------------------------------------------------------------------
+
+
+def test_environment_info_describes_this_process():
+    revision, packages, hardware = results.environment_info()
+    assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?|unknown", revision)
+    assert packages["numpy"] == metadata.version("numpy")
+    assert packages["ro-bench"] == metadata.version("ro-bench")
+    assert {"gymnasium", "pettingzoo"} <= set(packages)
+    assert ("torch" in packages) == (find_spec("torch") is not None)
+    assert set(hardware) == {"platform", "machine", "processor", "cpu_count", "python"}
+    assert hardware["cpu_count"] == os.cpu_count() and hardware["python"].startswith("3.")
+
+
+def test_revision_is_unknown_outside_a_git_checkout(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "_REPO_DIR", tmp_path)
+    assert results.environment_info()[0] == "unknown"
+
+
+def test_revision_is_marked_dirty_only_by_tracked_changes(tmp_path, monkeypatch):
+    def git(*args):
+        return subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t",
+                               "-c", "user.email=t@t", *args],
+                              check=True, capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "a.txt").write_text("1")
+    git("add", "a.txt")
+    git("commit", "-q", "-m", "first")
+    monkeypatch.setattr(results, "_REPO_DIR", tmp_path)
+    head = git("rev-parse", "HEAD")
+    (tmp_path / "untracked.txt").write_text("x")
+    assert results.environment_info()[0] == head
+    (tmp_path / "a.txt").write_text("2")
+    assert results.environment_info()[0] == head + "+dirty"
+
+
+def test_revision_ignores_an_enclosing_repository(tmp_path, monkeypatch):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "site-packages").mkdir()
+    monkeypatch.setattr(results, "_REPO_DIR", tmp_path / "site-packages")
+    assert results.environment_info()[0] == "unknown"
