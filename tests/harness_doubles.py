@@ -1,0 +1,78 @@
+"""Test doubles for the harness, loaded the way external algorithms are: ``module:Class``.
+
+Run as a script (``python harness_doubles.py OUT [--resume]``) it trains ``SlowRandom`` on the
+small ``test-particle_gather`` protocol, for the kill-and-resume test.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from algorithms.random_agent import RandomAgent, RandomConfig
+from ro_bench import protocols
+
+SMALL = protocols.Protocol("test-particle_gather", 1, "particle_gather", budget=1500,
+                           eval_every=250, eval_episodes=8)
+
+
+def register_small_protocol() -> None:
+    if SMALL.name not in protocols.list():
+        protocols.register(SMALL)
+
+
+class Spy(RandomAgent):
+    """A random agent that records how the harness calls it."""
+
+    calls: list = []
+
+    def act(self, obs: np.ndarray, *, explore: bool) -> np.ndarray:
+        Spy.calls.append(("act", explore, obs.copy()))
+        return super().act(obs, explore=explore)
+
+    def observe(self, transitions) -> None:
+        Spy.calls.append(("observe", transitions))
+
+    def update(self) -> dict[str, float]:
+        Spy.calls.append(("update",))
+        return {}
+
+
+@dataclass(frozen=True)
+class SlowConfig:
+    delay: float = field(default=0.002, metadata={"help": "seconds to sleep in each update"})
+
+
+class SlowRandom(RandomAgent):
+    """A random agent slow enough to be killed in the middle of a run."""
+
+    config_class = SlowConfig
+
+    def __init__(self, config: SlowConfig, spaces, seed: int) -> None:
+        super().__init__(RandomConfig(), spaces, seed)
+        self.config = config
+
+    def update(self) -> dict[str, float]:
+        time.sleep(self.config.delay)
+        return {}
+
+
+class Centralized(RandomAgent):
+    """Every agent plays the mean of all agents' first observation feature: not decentralized."""
+
+    def act(self, obs: np.ndarray, *, explore: bool) -> np.ndarray:
+        mean = obs[..., :1].mean(axis=1, keepdims=True)
+        return np.clip(np.repeat(mean, obs.shape[1], axis=1), -1, 1).astype(np.float32)
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    from ro_bench import harness
+
+    register_small_protocol()
+    harness.train("harness_doubles:SlowRandom", SMALL.name, 3, Path(sys.argv[1]),
+                  resume="--resume" in sys.argv, progress=False)

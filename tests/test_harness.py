@@ -1,0 +1,187 @@
+"""The harness: budget, evaluation, determinism, resume after SIGKILL, decentralization, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import algorithms
+from harness_doubles import SMALL, Centralized, Spy, register_small_protocol
+from ro_bench import harness, protocols
+from ro_bench.cli import main
+from ro_bench.evaluation import is_decentralized
+from ro_bench.results import RunResult, RunResultError
+
+TESTS = Path(__file__).parent
+NUMBERS = ("curve", "final_metric", "final_return", "success", "decentralized", "env_steps",
+           "config", "config_hash", "seed", "protocol", "protocol_version", "algorithm")
+
+
+@pytest.fixture(autouse=True)
+def small_protocol():
+    register_small_protocol()
+
+
+def numbers(result: RunResult) -> dict:
+    return {name: getattr(result, name) for name in NUMBERS}
+
+
+def test_budget_is_honoured_exactly_and_evaluation_uses_separate_envs(tmp_path):
+    Spy.calls = []
+    result = harness.train("harness_doubles:Spy", SMALL.name, 0, tmp_path, progress=False)
+    acts = [c for c in Spy.calls if c[0] == "act"]
+    train_acts = [c for c in acts if c[1]]
+    eval_acts = [c for c in acts if not c[1]]
+    observed = [c[1] for c in Spy.calls if c[0] == "observe"]
+    assert len(train_acts) == len(observed) == SMALL.budget == result.env_steps
+    assert sum(1 for c in Spy.calls if c[0] == "update") == SMALL.budget
+    assert all(len(c[2]) == SMALL.num_envs for c in train_acts)
+    # Evaluation: explore=False, on a batch of eval_episodes envs: 25 steps per evaluation, then
+    # the decentralization check's calls (one reference, one per agent, on copies of the agent).
+    assert len(eval_acts) == (25 + 1 + 4) * len(SMALL.eval_points())
+    assert all(len(c[2]) == SMALL.eval_episodes for c in eval_acts)
+    # The training env never moved during evaluations: each transition continues the last one.
+    for before, after in zip(observed, observed[1:]):
+        if not (before.terminated.any() or before.truncated.any()):
+            np.testing.assert_array_equal(before.next_obs, after.obs)
+    assert [p for p, _ in result.curve] == SMALL.eval_points()
+
+
+def test_same_seed_same_numbers(tmp_path):
+    first = harness.train("random", SMALL.name, 5, tmp_path / "a", progress=False)
+    second = harness.train("random", SMALL.name, 5, tmp_path / "b", progress=False)
+    other = harness.train("random", SMALL.name, 6, tmp_path / "c", progress=False)
+    assert numbers(first) == numbers(second)
+    assert first.curve != other.curve
+
+
+def test_killed_run_resumes_to_the_same_numbers(tmp_path):
+    script = [sys.executable, str(TESTS / "harness_doubles.py")]
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    run = harness.run_dir(tmp_path / "killed", SMALL.name, "harness_doubles:SlowRandom", 3)
+    latest = run / "checkpoints" / "LATEST"
+    process = subprocess.Popen(script + [str(tmp_path / "killed")], env=env)
+    deadline = time.monotonic() + 60
+    while not (latest.exists() and latest.read_text().strip() >= "step_000000000500"):
+        assert process.poll() is None and time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (run / "result.json").exists()  # killed mid-run
+    subprocess.run(script + [str(tmp_path / "killed"), "--resume"], env=env, check=True)
+    subprocess.run(script + [str(tmp_path / "whole")], env=env, check=True)
+    whole = harness.run_dir(tmp_path / "whole", SMALL.name, "harness_doubles:SlowRandom", 3)
+    resumed, uninterrupted = (RunResult.read(d / "result.json") for d in (run, whole))
+    assert numbers(resumed) == numbers(uninterrupted)
+    csv_rows = (run / "curve.csv").read_text().splitlines()
+    assert len(csv_rows) == 1 + len(SMALL.eval_points())  # the curve has no duplicated rows
+
+
+def test_decentralization_check():
+    import ro_bench
+
+    vec = ro_bench.make_vec("particle_gather", 8)
+    obs, _ = vec.reset(seed=0)
+    spaces = algorithms.EnvSpaces.from_vec(vec)
+    random_agent = algorithms.get("random")[0](algorithms.get("random")[1](), spaces, 0)
+    centralized = Centralized(algorithms.get("random")[1](), spaces, 0)
+    assert is_decentralized(random_agent, obs, np.random.default_rng(0))
+    assert not is_decentralized(centralized, obs, np.random.default_rng(0))
+
+
+def test_centralized_double_is_recorded_in_the_run_result(tmp_path):
+    result = harness.train("harness_doubles:Centralized", SMALL.name, 0, tmp_path, progress=False)
+    assert result.decentralized is False
+    assert harness.train("random", SMALL.name, 0, tmp_path, progress=False).decentralized
+
+
+def test_fixed_agent_scores_the_optimum_of_max_of_three(tmp_path, capsys):
+    argv = ["evaluate", "--algo", "fixed", "--protocol", "max_of_three-s2=1.5", "--seeds", "0-1",
+            "--out", str(tmp_path), "--config", "actions=[7,7,-4]"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "final metric 10.0000 +- 0.0000" in out and "successes 2/2" in out
+    result = RunResult.read(harness.run_dir(tmp_path, "max_of_three-s2=1.5", "fixed", 1)
+                            / "result.json")
+    assert result.final_metric == 10.0 and result.success and result.env_steps == 5000
+    assert result.command.startswith("ro-bench train --algo fixed")
+
+
+def test_evaluate_with_workers_writes_valid_results(tmp_path, capsys):
+    argv = ["evaluate", "--algo", "random", "--protocol", "max_of_two", "--seeds", "0-2",
+            "--workers", "2", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    assert "successes 0/3" in capsys.readouterr().out
+    for seed in range(3):
+        RunResult.read(harness.run_dir(tmp_path, "max_of_two", "random", seed) / "result.json")
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        (["actoins=[1,2,3]"], r"no field 'actoins'\. Did you mean 'actions'\? Valid keys: actions"),
+        (["actions='x'"], r"actions must be of type tuple\[float, \.\.\.\]"),
+        (["actions=[1,2]"], r"fixed needs --config actions=\[\.\.\.\] with 3 numbers"),
+    ],
+)
+def test_bad_config_overrides_are_rejected(tmp_path, capsys, config, message):
+    argv = ["train", "--algo", "fixed", "--protocol", "max_of_three-s2=1.5", "--seed", "0",
+            "--out", str(tmp_path)] + [w for c in config for w in ("--config", c)]
+    assert main(argv) == 2
+    import re
+
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_unknown_algorithm_and_protocol(tmp_path, capsys):
+    base = ["train", "--seed", "0", "--out", str(tmp_path)]
+    assert main(base + ["--algo", "randm", "--protocol", "max_of_two"]) == 2
+    assert "Did you mean 'random'" in capsys.readouterr().err
+    assert main(base + ["--algo", "random", "--protocol", "max_of_too"]) == 2
+    assert "Did you mean 'max_of_two'" in capsys.readouterr().err
+    assert main(base + ["--algo", "nowhere:Agent", "--protocol", "max_of_two"]) == 2
+    assert "cannot load algorithm 'nowhere:Agent'" in capsys.readouterr().err
+
+
+def test_external_algorithm_through_module_class(tmp_path):
+    agent_cls, config_cls = algorithms.get("harness_doubles:SlowRandom")
+    assert agent_cls.__name__ == "SlowRandom" and config_cls().delay == 0.002
+    result = harness.train("harness_doubles:SlowRandom", SMALL.name, 1, tmp_path,
+                           {"delay": 0.0}, progress=False)
+    assert result.config == {"delay": 0.0} and result.algorithm == "harness_doubles:SlowRandom"
+
+
+def test_malformed_run_result_is_rejected(tmp_path):
+    result = harness.train("random", SMALL.name, 0, tmp_path, progress=False)
+    document = json.loads(result.to_json())
+    document["final_metric"] = "high"
+    with pytest.raises(RunResultError, match="final_metric"):
+        RunResult.from_json(json.dumps(document))
+    del document["final_metric"]
+    with pytest.raises(RunResultError, match="final_metric"):
+        RunResult.from_json(json.dumps(document))
+
+
+def test_protocol_numbers():
+    p = protocols.get("particle_gather")
+    assert (p.budget, p.eval_episodes, p.seeds) == (125_000, 100, (0, 1, 2, 3, 4))
+    assert (p.optimum, p.trap, p.success_threshold) == (5.0, 0.0, 2.5)
+    for name in ("max_of_three-s2=1.5", "max_of_three-s2=2.0", "max_of_three-s2=3.0",
+                 "two_modalities", "max_of_two", "climbing", "penalty-k=-100"):
+        q = protocols.get(name)
+        assert (q.budget, q.eval_episodes, q.seeds) == (5000, 1000, (0, 1, 2, 3, 4))
+    assert protocols.get("max_of_three-s2=2.0").env_kwargs == {"s2": 2.0}
+    assert dataclasses.is_dataclass(p)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.budget = 1
+    with pytest.raises(ValueError, match="Did you mean 'particle_gather'"):
+        protocols.get("particle_gathr")
