@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ro_bench.atomic import atomic_write
 from ro_bench.vector import VecEnv
 
 
@@ -57,6 +58,5 @@ def load(run_dir: Path, env: VecEnv, agent: Any) -> tuple[dict[str, Any], np.nda
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    os.replace(partial, path)
+    with atomic_write(path) as file:
+        file.write(text.encode())

@@ -23,12 +23,12 @@ import os
 import platform
 import re
 import subprocess
-import uuid
 from dataclasses import dataclass, fields
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
+from ro_bench.atomic import atomic_write
 from ro_bench.params import nearest
 
 SCHEMA_VERSION = 1
@@ -125,17 +125,9 @@ class RunResult:
 
     def write(self, path: str | os.PathLike) -> None:
         """Write atomically: readers see the old file or the whole new one, never a part."""
-        path = Path(path)
-        text = self.to_json() + "\n"
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            with open(tmp, "x", encoding="utf-8") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        text = self.to_json() + "\n"  # serialised first: a failure leaves the old file as it was
+        with atomic_write(path) as file:
+            file.write(text.encode("utf-8"))
 
     @classmethod
     def from_json(cls, text: str) -> RunResult:

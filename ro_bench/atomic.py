@@ -1,0 +1,49 @@
+"""Atomic file writes: a reader sees the old file or the new one, never half of one.
+
+A checkpoint written in place and interrupted (crash, pre-emption, full disk) would destroy the
+last good checkpoint with it, so writers go through ``atomic_write``: bytes go to a temporary file
+in the destination's directory (``os.replace`` is only atomic within one filesystem), are flushed
+to disk, and the temporary file is renamed over the destination. On any exception the temporary
+file is removed and the destination is left untouched. The new file has mode 0600, ``mkstemp``'s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import BinaryIO
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Yield a binary file whose contents replace ``path`` only if the block exits cleanly."""
+    path = os.path.abspath(os.fspath(path))
+    directory, name = os.path.split(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())  # the rename must not reach the disk before the data does
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
