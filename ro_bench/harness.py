@@ -11,6 +11,7 @@ up. It ends by writing the run's ``RunResult`` to ``result.json`` in the run dir
 from __future__ import annotations
 
 import csv
+import dataclasses
 import shlex
 import time
 from pathlib import Path
@@ -44,7 +45,7 @@ def train(
     """Train and evaluate ``algo`` on a protocol with one seed; returns the written RunResult."""
     protocol = protocols.get(protocol_name)
     agent_cls, config_cls = algorithms.get(algo)
-    config = override(config_cls(), overrides or {})
+    config = override(config_cls(), {**budget_fields(config_cls, protocol), **(overrides or {})})
     directory = run_dir(out, protocol_name, algo, seed)
     directory.mkdir(parents=True, exist_ok=True)
 
@@ -104,6 +105,13 @@ def train(
     )
     result.write(directory / "result.json")
     return result
+
+
+def budget_fields(config_cls: type, protocol: protocols.Protocol) -> dict[str, Any]:
+    """Schedules that span training (e.g. annealing) need the budget: a config field named
+    ``total_steps`` is set to the protocol's budget, unless overridden. The RunResult records it."""
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    return {"total_steps": protocol.budget} if "total_steps" in names else {}
 
 
 def _train_step(agent: Any, env: Any, obs: np.ndarray) -> np.ndarray:
