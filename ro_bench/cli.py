@@ -96,7 +96,10 @@ def parse_seeds(text: str) -> list[int]:
 
 def cmd_play(args: argparse.Namespace) -> None:
     env = ro_bench.make(args.env_id, **parse_kwargs(args.kwarg))
-    print(f"{args.env_id}: optimum {env.optimum:g}, RO trap {env.trap:g} (episode return)")
+    if env.optimum is None:
+        print(f"{args.env_id}: no analytic optimum or RO trap")
+    else:
+        print(f"{args.env_id}: optimum {env.optimum:g}, RO trap {env.trap:g} (episode return)")
     for episode in range(args.episodes):
         seed = args.seed + episode
         env.reset(seed=seed)

@@ -87,6 +87,16 @@ def real_array(
     return array
 
 
+def choice(name: str, value: object, choices: Iterable[str], where: str = "") -> str:
+    """``value`` if it is one of ``choices``; otherwise a ValueError with the nearest name."""
+    choices = list(choices)
+    valid = ", ".join(repr(c) for c in choices)
+    if not isinstance(value, str) or value not in choices:
+        hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+        raise ValueError(f"{name} must be one of {valid}{where}; got {value!r}.{hint}")
+    return value
+
+
 def nearest(word: str, choices: Iterable[str]) -> list[str]:
     """The closest valid names to ``word``, best first."""
     return difflib.get_close_matches(word, list(choices), n=3, cutoff=0.5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from typing import Any
 
 import pytest
@@ -21,6 +22,8 @@ OVERRIDES: dict[str, Any] = {
     "h1": 0.5,
     "c1": 2.0,
     "action_bound": 4.0,
+    "agent_obsk": 2,
+    "max_episode_steps": 10,  # short MaMuJoCo episodes: auto-resets within the 12-step tests
 }
 
 # Further cases that need several parameters to agree.
@@ -29,6 +32,10 @@ EXTRA_CASES: list[tuple[str, dict[str, Any]]] = [
     ("matrix_game", {"payoff": [[1, 2, 3]], "continuous_actions": True}),
     ("differential_game", {"n_agents": 2, "centre1": (-5, -5), "centre2": (5, 5), "s2": 1.0}),
     ("differential_game", {"n_agents": 5, "centre1": (1,) * 5, "centre2": (-9,) * 5}),
+    # Padded observations and actions (9 and 8 actuators) on the gathered observations, and
+    # padded observations through gymnasium-robotics' own build_obs.
+    ("mamujoco", {"scenario": "Humanoid", "agent_conf": "9|8", "max_episode_steps": 10}),
+    ("mamujoco", {"scenario": "Hopper", "agent_conf": "3x1", "max_episode_steps": 10}),
 ]
 
 
@@ -81,3 +88,12 @@ def available_envs() -> list[str]:
 def case_id(case) -> str:
     env_id, kwargs = case
     return env_id + "".join(f"-{k}={v}" for k, v in kwargs.items() if k not in REQUIRED)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _work_in_a_temporary_directory(tmp_path_factory):
+    """MuJoCo appends warnings to MUJOCO_LOG.TXT in the working directory: keep it out of the repo."""
+    previous = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(previous)

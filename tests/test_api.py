@@ -48,9 +48,16 @@ def test_state_matches_state_space(case):
         env.step({a: env.action_space(a).sample() for a in env.agents})
 
 
+# Families whose envs have no analytic optimum or RO trap and report None (see their docs).
+NO_ANALYTIC_VALUES = {"mamujoco"}
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_optimum_is_at_least_trap(case):
     env_id, kwargs = case
     env = ro_bench.make(env_id, **kwargs)
+    if ro_bench.spec(env_id).family in NO_ANALYTIC_VALUES:
+        assert env.optimum is None and env.trap is None
+        return
     assert np.isfinite(env.optimum) and np.isfinite(env.trap)
     assert env.optimum >= env.trap

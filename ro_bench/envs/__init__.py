@@ -19,3 +19,21 @@ register(
 
 # Particle Gather on MPE physics (§6 (2))
 register("particle_gather", "ro_bench.envs.particle_gather:ParticleGather", family="particle")
+
+# MaMuJoCo on real MuJoCo, from gymnasium-robotics (App. F.1); needs the mujoco extra
+_MUJOCO = {"family": "mamujoco", "requires": ("gymnasium_robotics", "mujoco"), "extra": "mujoco"}
+register("mamujoco", "ro_bench.envs.mamujoco:MaMuJoCo", **_MUJOCO)
+register(
+    "mamujoco_halfcheetah_2x3",
+    "ro_bench.envs.mamujoco_halfcheetah_2x3:MaMuJoCoHalfCheetah2x3",
+    **_MUJOCO,
+)
+register(
+    "mamujoco_coupled_halfcheetah_1p1",
+    "ro_bench.envs.mamujoco_coupled_halfcheetah_1p1:MaMuJoCoCoupledHalfCheetah1p1",
+    **_MUJOCO,
+)
+register("mamujoco_ant_2x4", "ro_bench.envs.mamujoco_ant_2x4:MaMuJoCoAnt2x4", **_MUJOCO)
+register(
+    "mamujoco_walker2d_2x3", "ro_bench.envs.mamujoco_walker2d_2x3:MaMuJoCoWalker2d2x3", **_MUJOCO
+)
