@@ -185,3 +185,22 @@ def test_protocol_numbers():
         p.budget = 1
     with pytest.raises(ValueError, match="Did you mean 'particle_gather'"):
         protocols.get("particle_gathr")
+
+
+def test_external_algorithm_through_an_entry_point(monkeypatch, tmp_path):
+    from importlib import metadata
+
+    from algorithms import registry
+
+    plugin = metadata.EntryPoint("slow-plugin", "harness_doubles:SlowRandom", registry.ENTRY_POINT_GROUP)
+    installed = metadata.EntryPoints([plugin])
+
+    def entry_points(group=None, name=None):
+        found = installed.select(group=group) if group else installed
+        return found.select(name=name) if name else found
+
+    monkeypatch.setattr(registry.metadata, "entry_points", entry_points)
+    assert "slow-plugin" in algorithms.list_algorithms()
+    assert algorithms.get("slow-plugin")[0].__name__ == "SlowRandom"
+    result = harness.train("slow-plugin", SMALL.name, 2, tmp_path, {"delay": 0.0}, progress=False)
+    assert result.algorithm == "slow-plugin"
