@@ -51,3 +51,6 @@ def get(name: str) -> tuple[type, type]:
 
 register("random", "algorithms.random_agent:RandomAgent")
 register("fixed", "algorithms.fixed_agent:FixedAgent")
+register("svnr", "algorithms.svnr:SVNR")
+register("svnr-m", "algorithms.svnr:SVNRM")
+register("svnr-f", "algorithms.svnr:SVNRF")

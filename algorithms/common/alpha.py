@@ -1,0 +1,59 @@
+"""Temperature (entropy coefficient) schedules for maximum-entropy learners: alpha at an env step.
+
+``alpha_at(schedule, step, ...)`` with ``step`` the env steps done so far and ``total_steps`` the
+training budget. The schedules (``start`` and ``end`` are alpha's first and last values):
+
+- ``constant``: ``start`` throughout.
+- ``linear``: ``start`` to ``end`` linearly over the first ``anneal_fraction`` of the budget, then
+  ``end`` (App. H.4.2, Table 8's linear decays).
+- ``geometric``: ``start`` to ``end`` geometrically (linearly in log alpha) over the first
+  ``anneal_fraction`` of the budget, then ``end``. Equal factors per step suit a temperature that
+  spans orders of magnitude.
+- ``exponential``: ``end + (start - end) exp(-step / tau)`` (eq. 20, App. H.5.3; Table 8's
+  "tau = 0.9995" per step is ``tau`` ~ 2000 steps here).
+- ``paper``: ``start + 500 exp(-0.1 max(step - 10, 0))`` (App. F.2, where ``start`` is the initial
+  alpha alpha'); it is within 1e-3 of ``start`` after ~140 steps.
+- ``authors``: the piecewise schedule of the authors' public research code (``Jarvis-K/rommeo``,
+  ``experiment/res_gpf.py``, as reported in ``svnr-notes.md``): the ``paper`` formula for the first
+  third of the budget, ``start / 10`` until half of it, then ``end`` (their run: start 10, end 0.3).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ro_bench.params import did_you_mean, integer, real
+
+SCHEDULES = ("constant", "linear", "geometric", "exponential", "paper", "authors")
+
+
+def alpha_at(schedule: str, step: int, *, total_steps: int, start: float, end: float,
+             anneal_fraction: float = 0.6, tau: float = 2000.0) -> float:
+    """alpha after ``step`` env steps of a ``total_steps`` budget (see the module docstring)."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown alpha schedule {schedule!r}.{did_you_mean(schedule, SCHEDULES)}"
+                         f" Valid: {', '.join(SCHEDULES)}.")
+    step = integer("step", step, low=0)
+    total_steps = integer("total_steps", total_steps, low=1)
+    start = real("alpha start", start, low=0.0, low_open=True)
+    end = real("alpha end", end, low=0.0, low_open=True)
+    fraction = real("anneal_fraction", anneal_fraction, low=0.0, high=1.0, low_open=True)
+    progress = min(step / (fraction * total_steps), 1.0)
+    if schedule == "constant":
+        return start
+    if schedule == "linear":
+        return start + (end - start) * progress
+    if schedule == "geometric":
+        return start * (end / start) ** progress
+    if schedule == "exponential":
+        tau = real("tau", tau, low=0.0, low_open=True)
+        return end + (start - end) * math.exp(-step / tau)
+    if schedule == "paper":
+        return _paper(step, start)
+    if step < total_steps / 3:  # "authors"
+        return _paper(step, start)
+    return start / 10 if step < total_steps / 2 else end
+
+
+def _paper(step: int, start: float) -> float:
+    return start + 500.0 * math.exp(-0.1 * max(step - 10, 0))
