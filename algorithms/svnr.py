@@ -1,10 +1,10 @@
 """SVNR: Stein Variational Negotiated Reasoning (the paper's §4-5, Alg. 1 in App. B, D, F.2, J).
 
-Agent ``i`` owns an amortized sampler ``a_i = tanh(f_psi_i([xi masked to S_i], o_i))``:
-``xi ~ N(0, I)`` holds ``noise_dim`` numbers per agent, and agent ``i`` sees the noise of the agents in its
-negotiation set ``S_i = C_i + {i}`` (eq. 8's ``f(xi_i, xi_Ci, s)``). Actions live in [-1, 1]^d per
-agent; the env gets ``low + (a + 1) / 2 (high - low)``. A centralized soft critic ``Q_theta(s, a)``
-takes the global state and the normalised joint action.
+Agent ``i`` owns an amortized sampler ``a_i = tanh(f_psi_i([xi masked to S_i], o_i))``, where
+``xi ~ N(0, I)`` holds ``noise_dim`` numbers per agent and agent ``i`` sees the noise of the
+agents in its negotiation set ``S_i = C_i + {i}`` (eq. 8's ``f(xi_i, xi_Ci, s)``). Actions live in
+[-1, 1]^d per agent; the env gets ``low + (a + 1) / 2 (high - low)``. A centralized soft critic
+``Q_theta(s, a)`` takes the global state and the normalised joint action.
 
 Training (Alg. 1), one gradient step:
 
@@ -25,27 +25,36 @@ topologies, the negotiation sets) from it, so agent ``i``'s action depends on ``
 ``o_i`` only. Evaluation (``explore=False``) samples the learned samplers the same way, from a
 generator of its own so that evaluating never changes the training noise; it does not take a mean.
 
-Topologies (``topology``): ``nested`` ``S_i = {1..i}`` (SVNR, the paper's default); ``mean_field``
-``S_i = {i}`` (SVNR-M); ``full`` ``S_i`` = everyone (SVNR-F, ``C_i = -i``); ``dag`` a random
-partially nested DAG (each earlier agent is in ``C_i`` with probability 1/2), redrawn every
-``dag_every`` env steps; ``sample`` ``{i}`` plus ``sample_k`` random peers, redrawn every step (App.
-H.3). The sets enter the samplers as masks, so every topology runs the same code; the mask is
+Topologies (``topology``; App. H.3): ``nested`` ``S_i = {1..i}`` (SVNR, the paper's default);
+``mean_field`` ``S_i = {i}`` (SVNR-M); ``full`` ``S_i`` = everyone (SVNR-F, ``C_i = -i``); ``dag``
+a random partially nested DAG (each earlier agent is in ``C_i`` with probability 1/2), redrawn
+every ``dag_every`` env steps; ``sample`` ``{i}`` plus ``sample_k`` random peers, redrawn every
+step. The sets enter the samplers as masks, so every topology runs the same code; the mask is
 also an input of the sampler, so that a sampler trained on changing sets knows which it has.
 
-Choices the paper leaves open, and why (numbers from ``/work/shared/paper/svnr-notes.md``):
+Choices the paper leaves open, and why (figures measured on ``max_of_three-s2=1.5``):
 
-- alpha schedule: ``geometric`` 30 -> 0.1 over the first 60% of ``total_steps`` by default. The
-  schedules printed in the paper (App. F.2, eq. 20) failed every seed of a prototype on
-  ``max_of_three-s2=1.5``; the geometric one got 30 of 30 there. ``total_steps`` must be the run's
-  budget (the agent is not told it).
-- The direction is soft Q-learning's ``k grad Q / alpha + grad k``, not eq. 9 as printed
-  (``k grad Q + alpha grad k``, which lost seeds).
+- alpha: ``geometric`` 30 -> 0.1 over the first 60% of ``total_steps`` by default: 20 of 20
+  seeds escape the trap. The schedules printed in the paper fail every seed here: App. F.2's with
+  alpha' = 1 (0 of 5, about -0.78) and eq. 20's 1 -> 0.01 (0 of 5, about -0.08). Alpha must start
+  near the reward gap between the optima and fall slowly, or the sampler's mass in the optimum's
+  basin drains before the critic has found it. ``total_steps`` is the run's budget; the harness
+  sets it from the protocol.
+- The direction is soft Q-learning's ``k grad Q / alpha + grad k`` (the score of
+  ``exp(Q / alpha)``), not eq. 9 as printed (``k grad Q + alpha grad k``).
 - No particle split: all M particles are both the kernel's first argument (where the score is
-  taken) and the updated ones.
+  taken) and the ones moved.
+- The sampler step uses ``policy_batch_size`` = 16 of the critic's 512 replayed states (x 32
+  particles). All 512 states (16384 particles) made a ``max_of_three`` run take 575 s instead of
+  28 s on this project's 2-core CPU, for the same result on seed 0.
 - Updates start at ``learning_starts`` = 1 env step, sampling the replay with replacement: the
   whole budget then anneals alpha against a learning critic.
-- ``torch_threads`` = 1: results are bit-identical only at a fixed thread count, and runs of
-  several seeds go in parallel processes, one per core.
+- The replay holds at most ``total_steps`` transitions: it never needs more, and the harness's
+  decentralization check deep-copies the agent, buffer included, at every evaluation.
+- ``torch_threads`` = 1: results repeat bit for bit only at a fixed thread count, and several
+  seeds run in parallel processes, one per core.
+- Particle Gather (125000 steps) fits in about 400 s here with ``update_every=4`` and
+  ``value_samples=16``.
 """
 
 from __future__ import annotations
@@ -81,6 +90,9 @@ def _help(text: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class SVNRConfig:
+    """SVNR's settings: App. F.2's where the paper gives them (batch, buffer, Adam, M in 16-64,
+    kernel), ours otherwise (see the module docstring)."""
+
     topology: str = field(default="nested", metadata=_help(
         f"negotiation sets S_i: one of {', '.join(TOPOLOGIES)} (see the module docstring)"))
     dag_every: int = field(default=25, metadata=_help(
@@ -117,8 +129,8 @@ class SVNRConfig:
     reward_scale: float = field(default=1.0, metadata=_help("rewards are multiplied by this"))
     batch_size: int = field(default=512, metadata=_help("replayed transitions per critic step"))
     policy_batch_size: int = field(default=16, metadata=_help(
-        "replayed states per sampler step (the first ones of the critic's batch); each gets "
-        "`particles` particles"))
+        "replayed states per sampler step (the first ones of the critic's batch, so at most "
+        "batch_size); each gets `particles` particles"))
     buffer_size: int = field(default=1_000_000, metadata=_help(
         "replay capacity (never more than total_steps is allocated)"))
     learning_starts: int = field(default=1, metadata=_help(
@@ -137,8 +149,8 @@ class SVNRConfig:
                 raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}."
                                  f"{did_you_mean(value, choices)}")
         positive = ("dag_every", "sample_k", "total_steps", "value_samples", "batch_size",
-                    "policy_batch_size",
-                    "buffer_size", "learning_starts", "update_every", "updates_per_step")
+                    "policy_batch_size", "buffer_size", "learning_starts", "update_every",
+                    "updates_per_step")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
@@ -161,12 +173,9 @@ class SVNRConfig:
 # ----------------------------------------------------------------------------- pure functions
 def negotiation_masks(topology: str, n_agents: int, batch: int, generator: torch.Generator,
                       sample_k: int = 1) -> Tensor:
-    """``[batch, n, n]`` booleans: ``[b, i, j]`` says agent j is in agent i's set ``S_i``.
-
-    Agent i is always in its own set.
-
-    ``dag`` draws one DAG for the whole batch, ``sample`` one set per row; the fixed topologies
-    draw nothing.
+    """``[batch, n, n]`` booleans: ``[b, i, j]`` says agent j is in agent i's set ``S_i`` (agent i
+    always is). ``dag`` draws one DAG for the whole batch, ``sample`` one set per row; the fixed
+    topologies draw nothing.
     """
     n = n_agents
     eye = torch.eye(n, dtype=torch.bool)

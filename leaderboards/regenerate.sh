@@ -14,15 +14,18 @@ entries=(
   "random two_modalities" "random max_of_two" "random particle_gather"
   "random climbing" "random penalty-k=-100"
   "svnr max_of_three-s2=1.5" "svnr max_of_three-s2=2.0" "svnr max_of_three-s2=3.0"
-  "svnr two_modalities" "svnr particle_gather" "svnr-m max_of_three-s2=1.5"
+  "svnr-m max_of_three-s2=1.5" "svnr two_modalities"
+  # 125,000 env steps: one update round every 4 steps and 16 value samples fit 10 minutes.
+  "svnr particle_gather --config update_every=4 --config value_samples=16"
 )
 
 for entry in "${entries[@]}"; do
-  read -r algo protocol <<<"$entry"
+  read -r algo protocol config <<<"$entry"
   if [[ -n "${1:-}" && "$1" != "$algo" ]] || [[ -n "${2:-}" && "$2" != "$protocol" ]]; then
     continue
   fi
-  ro-bench evaluate --algo "$algo" --protocol "$protocol" --workers "$workers" --out "$scratch"
+  # shellcheck disable=SC2086  # $config holds several words on purpose
+  ro-bench evaluate --algo "$algo" --protocol "$protocol" --workers "$workers" --out "$scratch" ${config:-}
   mkdir -p "$here/$protocol/$algo"
   for result in "$scratch/$protocol/$algo"/seed_*/result.json; do
     seed_dir="$(basename "$(dirname "$result")")"

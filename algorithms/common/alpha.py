@@ -14,8 +14,8 @@ training budget. The schedules (``start`` and ``end`` are alpha's first and last
 - ``paper``: ``start + 500 exp(-0.1 max(step - 10, 0))`` (App. F.2, where ``start`` is the initial
   alpha alpha'); it is within 1e-3 of ``start`` after ~140 steps.
 - ``authors``: the piecewise schedule of the authors' public research code (``Jarvis-K/rommeo``,
-  ``experiment/res_gpf.py``, as reported in ``svnr-notes.md``): the ``paper`` formula for the first
-  third of the budget, ``start / 10`` until half of it, then ``end`` (their run: start 10, end 0.3).
+  ``experiment/res_gpf.py``): the ``paper`` formula for the first third of the budget,
+  ``start / 10`` until half of it, then ``end`` (their run: start 10, end 0.3).
 """
 
 from __future__ import annotations
