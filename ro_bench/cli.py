@@ -72,6 +72,25 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     print(summary(args.algo, args.protocol, results))
 
 
+def cmd_diagnose(args: argparse.Namespace) -> None:
+    from ro_bench.diagnostics import boltzmann_basin_shares, sampled_basin_shares
+
+    agent, env, result = harness.load_agent(Path(args.run))
+    alpha = args.alpha if args.alpha is not None else getattr(agent, "alpha", None)
+    if alpha is None:
+        raise ValueError("this agent has no temperature: give --alpha")
+    obs, _ = env.reset(seed=args.seed)
+    obs = np.repeat(obs, args.samples, axis=0)
+    u = agent.act(obs, explore=True)[..., 0]
+    sampled = sampled_basin_shares(env, u)
+    target = boltzmann_basin_shares(env, alpha)
+    print(f"{result.algorithm} on {result.protocol}, seed {result.seed}: {args.samples} joint "
+          f"actions sampled with explore=True; Boltzmann target exp(r / alpha), alpha {alpha:g}")
+    for k, mode in enumerate(env.modes):
+        print(f"  basin of mode {k} {np.round(mode, 3).tolist()}: sampled {sampled[k]:.3f}, "
+              f"target {target[k]:.3f}")
+
+
 def summary(algo: str, protocol: str, results: list) -> str:
     finals = np.array([r.final_metric for r in results])
     lines = [f"{algo} on {protocol} ({len(results)} seeds):"]
@@ -135,6 +154,12 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--kwarg", action="append", default=[], metavar="NAME=VALUE",
                    help="an environment parameter, e.g. --kwarg s2=1.5 (repeatable)")
     p.set_defaults(func=cmd_play)
+    p = sub.add_parser("diagnose", help="mode coverage of a trained agent on a differential game")
+    p.add_argument("--run", required=True, help="a run directory (holding result.json)")
+    p.add_argument("--samples", type=int, default=1000)
+    p.add_argument("--alpha", type=float, help="target temperature (default: the agent's final)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_diagnose)
     epilog = _config_help(algo)
     for name, helptext in (("train", "train one seed of an algorithm on a protocol"),
                            ("evaluate", "train and evaluate an algorithm on a protocol's seeds")):

@@ -196,3 +196,21 @@ def train_seeds(algo: str, protocol_name: str, seeds: list[int], out: Path,
         for future in tqdm(futures, desc=f"{algo} {protocol_name}", unit="seed", leave=False):
             future.result()
         return [f.result() for f in futures]
+
+
+def load_agent(directory: Path) -> tuple[Any, Any, RunResult]:
+    """The trained agent of a finished run, from its RunResult and last checkpoint.
+
+    Returns ``(agent, env, result)``, ``env`` being a one-env batch of the run's protocol.
+    """
+    from algorithms.config import from_dict
+
+    result = RunResult.read(Path(directory) / "result.json")
+    protocol = protocols.get(result.protocol)
+    agent_cls, config_cls = algorithms.get(result.algorithm)
+    env = ro_bench.make_vec(protocol.env_id, 1, **protocol.env_kwargs)
+    agent = agent_cls(from_dict(config_cls, result.config), algorithms.EnvSpaces.from_vec(env),
+                      result.seed)
+    if checkpoint.load(directory, env, agent) is None:
+        raise ValueError(f"{directory} has no checkpoint to load the trained agent from")
+    return agent, env, result

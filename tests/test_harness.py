@@ -204,3 +204,24 @@ def test_external_algorithm_through_an_entry_point(monkeypatch, tmp_path):
     assert algorithms.get("slow-plugin")[0].__name__ == "SlowRandom"
     result = harness.train("slow-plugin", SMALL.name, 2, tmp_path, {"delay": 0.0}, progress=False)
     assert result.algorithm == "slow-plugin"
+
+
+def test_load_agent_restores_the_trained_agent(tmp_path):
+    result = harness.train("random", SMALL.name, 4, tmp_path, progress=False)
+    agent, env, loaded = harness.load_agent(harness.run_dir(tmp_path, SMALL.name, "random", 4))
+    assert loaded == result and env.num_envs == 1
+    obs, _ = env.reset(seed=0)
+    # The random agent's generator continues from where training left it, so two loads agree.
+    again, _, _ = harness.load_agent(harness.run_dir(tmp_path, SMALL.name, "random", 4))
+    np.testing.assert_array_equal(agent.act(obs, explore=True), again.act(obs, explore=True))
+
+
+def test_diagnose_reports_basin_shares(tmp_path, capsys):
+    harness.train("fixed", "two_modalities", 0, tmp_path, {"actions": [7.0, 7.0, -3.0]},
+                  progress=False)
+    run = harness.run_dir(tmp_path, "two_modalities", "fixed", 0)
+    assert main(["diagnose", "--run", str(run), "--samples", "50", "--alpha", "1.0"]) == 0
+    out = capsys.readouterr().out
+    assert "basin of mode 1 [7.0, 7.0, -3.0]: sampled 1.000, target 0.175" in out
+    assert main(["diagnose", "--run", str(run)]) == 2
+    assert "give --alpha" in capsys.readouterr().err
