@@ -14,7 +14,9 @@ entries=(
   "random two_modalities" "random max_of_two" "random particle_gather"
   "random climbing" "random penalty-k=-100"
   "svnr max_of_three-s2=1.5" "svnr max_of_three-s2=2.0" "svnr max_of_three-s2=3.0"
-  "svnr-m max_of_three-s2=1.5" "svnr two_modalities"
+  "svnr-m max_of_three-s2=1.5"
+  # App. F.2: for the perceived-RO study alpha is annealed to 1, not to 0.
+  "svnr two_modalities --config alpha_end=1.0"
   # 125,000 env steps: one update round every 4 steps and 16 value samples fit 10 minutes.
   "svnr particle_gather --config update_every=4 --config value_samples=16"
 )
