@@ -1,5 +1,7 @@
 """ro-bench: a benchmark suite for relative over-generalization in cooperative multi-agent RL."""
 
+from importlib import metadata
+
 from ro_bench.registry import (
     EnvSpec,
     MissingDependencyError,
@@ -14,7 +16,10 @@ from ro_bench.registry import (
 
 import ro_bench.envs  # noqa: E402,F401  (registers every environment)
 
-__version__ = "0.1.0"
+try:
+    __version__ = metadata.version("ro-bench")  # pyproject.toml holds the one version number
+except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "unknown"
 __all__ = [
     "EnvSpec",
     "MissingDependencyError",
