@@ -321,6 +321,33 @@ class MaMuJoCo(VecEnv):
                 getattr(sim.data, f)[...] = arrays[f"mj_{f}"][b]
 
 
+class Partition(MaMuJoCo):
+    """A named scenario and partition: subclasses set ``SCENARIO`` and ``AGENT_CONF``; every other
+    MaMuJoCo option stays a kwarg."""
+
+    SCENARIO: str
+    AGENT_CONF: str
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        *,
+        agent_obsk: int = 1,
+        local_categories: list[list[str]] | None = None,
+        global_categories: list[str] | None = None,
+        max_episode_steps: int = 1000,
+    ) -> None:
+        super().__init__(
+            num_envs,
+            scenario=self.SCENARIO,
+            agent_conf=self.AGENT_CONF,
+            agent_obsk=agent_obsk,
+            local_categories=local_categories,
+            global_categories=global_categories,
+            max_episode_steps=max_episode_steps,
+        )
+
+
 class _StandIn:
     """Stands in for ``MjData`` in ``build_obs``: fields hold positions instead of values."""
 

@@ -36,25 +36,9 @@ Version history
 
 from __future__ import annotations
 
-from ro_bench.envs.mamujoco import MaMuJoCo
+from ro_bench.envs.mamujoco import Partition
 
 
-class MaMuJoCoWalker2d2x3(MaMuJoCo):
-    def __init__(
-        self,
-        num_envs: int = 1,
-        *,
-        agent_obsk: int = 1,
-        local_categories: list[list[str]] | None = None,
-        global_categories: list[str] | None = None,
-        max_episode_steps: int = 1000,
-    ) -> None:
-        super().__init__(
-            num_envs,
-            scenario="Walker2d",
-            agent_conf="2x3",
-            agent_obsk=agent_obsk,
-            local_categories=local_categories,
-            global_categories=global_categories,
-            max_episode_steps=max_episode_steps,
-        )
+class MaMuJoCoWalker2d2x3(Partition):
+    SCENARIO = "Walker2d"
+    AGENT_CONF = "2x3"

@@ -113,3 +113,19 @@ class MatrixGame(StatelessGame):
         if self.continuous_actions:
             actions = self.to_discrete(actions)
         return self._flat[actions @ self._strides]
+
+
+class FixedMatrixGame(MatrixGame):
+    """A named game: subclasses set ``PAYOFF``; the episode length and action face stay kwargs."""
+
+    PAYOFF: tuple
+
+    def __init__(
+        self, num_envs: int = 1, *, episode_length: int = 1, continuous_actions: bool = False
+    ) -> None:
+        super().__init__(
+            num_envs,
+            payoff=self.PAYOFF,
+            episode_length=episode_length,
+            continuous_actions=continuous_actions,
+        )

@@ -21,18 +21,8 @@ Version history
 
 from __future__ import annotations
 
-from ro_bench.envs.matrix_game import MatrixGame
-
-PAYOFF = ((3, 0), (2, 2))
+from ro_bench.envs.matrix_game import FixedMatrixGame
 
 
-class ProGame(MatrixGame):
-    def __init__(
-        self, num_envs: int = 1, *, episode_length: int = 1, continuous_actions: bool = False
-    ) -> None:
-        super().__init__(
-            num_envs,
-            payoff=PAYOFF,
-            episode_length=episode_length,
-            continuous_actions=continuous_actions,
-        )
+class ProGame(FixedMatrixGame):
+    PAYOFF = ((3, 0), (2, 2))
