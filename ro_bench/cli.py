@@ -2,7 +2,8 @@
 
 ``list`` prints the environments, protocols and algorithms; ``play`` plays an environment with
 random actions; ``train`` runs one algorithm on one protocol with one seed; ``evaluate`` runs it
-on a range of seeds, several processes at a time, and prints the summary.
+on a range of seeds, several processes at a time, and prints the summary; ``submit`` checks
+RunResults and stores them on the leaderboard.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 import algorithms
 import ro_bench
 from algorithms.config import describe
-from ro_bench import harness, protocols
+from ro_bench import harness, plots, protocols
+from ro_bench.submit import BOARD, result_files, submit
 
 
 def parse_kwargs(pairs: Sequence[str]) -> dict[str, Any]:
@@ -58,7 +60,8 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     result = harness.train(args.algo, args.protocol, args.seed, Path(args.out),
-                           parse_kwargs(args.config), resume=args.resume)
+                           parse_kwargs(args.config), resume=args.resume,
+                           record_samples=args.record_samples)
     print(f"{args.algo} on {args.protocol}, seed {args.seed}: final {result.final_metric:.4f}, "
           f"success {result.success}, decentralized {result.decentralized}")
 
@@ -68,27 +71,56 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     overrides = parse_kwargs(args.config)
     algorithms.get(args.algo)  # fail fast on a bad name, before starting workers
     results = harness.train_seeds(args.algo, args.protocol, seeds, Path(args.out), overrides,
-                                  workers=args.workers, resume=args.resume)
+                                  workers=args.workers, resume=args.resume,
+                                  record_samples=args.record_samples)
     print(summary(args.algo, args.protocol, results))
 
 
 def cmd_diagnose(args: argparse.Namespace) -> None:
-    from ro_bench.diagnostics import boltzmann_basin_shares, sampled_basin_shares
+    from ro_bench.diagnostics import boltzmann_basin_shares, is_stateless, measure
+    from ro_bench.envs.differential_game import DifferentialGame
 
     agent, env, result = harness.load_agent(Path(args.run))
+    if not is_stateless(env):
+        env_id = protocols.get(result.protocol).env_id
+        raise ValueError(f"diagnose measures stateless games (the matrix and differential "
+                         f"families); protocol {result.protocol!r} runs {env_id!r}, of the "
+                         f"{ro_bench.spec(env_id).family!r} family")
+    differential = isinstance(env, DifferentialGame)
     alpha = args.alpha if args.alpha is not None else getattr(agent, "alpha", None)
-    if alpha is None:
+    if differential and alpha is None:
         raise ValueError("this agent has no temperature: give --alpha")
-    obs, _ = env.reset(seed=args.seed)
-    obs = np.repeat(obs, args.samples, axis=0)
-    u = agent.act(obs, explore=True)[..., 0]
-    sampled = sampled_basin_shares(env, u)
-    target = boltzmann_basin_shares(env, alpha)
+    report = measure(agent, env, args.samples, args.seed)
+    gaps = ", ".join(f"{gap:.4f}" for gap in report["ero_gap_per_agent"])
     print(f"{result.algorithm} on {result.protocol}, seed {result.seed}: {args.samples} joint "
-          f"actions sampled with explore=True; Boltzmann target exp(r / alpha), alpha {alpha:g}")
-    for k, mode in enumerate(env.modes):
-        print(f"  basin of mode {k} {np.round(mode, 3).tolist()}: sampled {sampled[k]:.3f}, "
+          f"actions sampled with explore=False (executed) and explore=True (perceived)")
+    print(f"  ERO gap {report['ero_gap']:.4f} (per agent {gaps}), executed reward "
+          f"{report['executed_reward']:.4f}")
+    shares = zip(report["modes"], report["mode_coverage"])
+    if not differential:
+        for mode, share in shares:
+            print(f"  optimal joint action {[int(a) for a in mode]}: sampled {share:.3f}")
+        return
+    target = boltzmann_basin_shares(env, alpha)
+    print(f"  Boltzmann target exp(r / alpha), alpha {alpha:g}")
+    for k, (mode, share) in enumerate(shares):
+        print(f"  basin of mode {k} {np.round(mode, 3).tolist()}: sampled {share:.3f}, "
               f"target {target[k]:.3f}")
+
+
+def cmd_plot(args: argparse.Namespace) -> None:
+    try:
+        for path in plots.draw(args.kind, plots.find_results(args.runs), Path(args.out)):
+            print(path)
+    except ro_bench.MissingDependencyError as error:
+        raise ValueError(str(error)) from None
+
+
+def cmd_submit(args: argparse.Namespace) -> None:
+    stored = submit(result_files(args.files), Path(args.board), args.replace,
+                    args.allow_centralized)
+    for path, replaced in stored:
+        print(f"{'replaced' if replaced else 'added'} {path}")
 
 
 def summary(algo: str, protocol: str, results: list) -> str:
@@ -111,6 +143,41 @@ def parse_seeds(text: str) -> list[int]:
     except ValueError:
         raise ValueError(f"--seeds must look like 0-4 or 1,3,5; got {text!r}") from None
     return seeds
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> None:
+    from ro_bench import leaderboard
+
+    board = Path(args.board)
+    if args.write:
+        from ro_bench.site import write_board
+
+        for path in write_board(board):
+            print(f"wrote {path}")
+        return
+    tables = leaderboard.read_entries(board, args.protocol)
+    render = {"md": leaderboard.to_markdown, "json": leaderboard.to_json,
+              "html": leaderboard.to_html}[args.format]
+    print(render(tables))
+
+
+def cmd_sweep_s2(args: argparse.Namespace) -> None:
+    s2_values = [float(x) for x in args.s2.split(",")] if args.s2 else protocols.SEVERITY_S2
+    names = [f"max_of_three-s2={s2}" for s2 in s2_values]
+    for name in names:
+        protocols.get(name)  # every width must be a registered protocol
+    algorithms.get(args.algo)
+    overrides = parse_kwargs(args.config)
+    rows = []
+    for s2, name in zip(s2_values, names):
+        seeds = parse_seeds(args.seeds) if args.seeds else list(protocols.get(name).seeds)
+        results = harness.train_seeds(args.algo, name, seeds, Path(args.out), overrides,
+                                      workers=args.workers, resume=args.resume)
+        finals = np.array([r.final_metric for r in results])
+        rows.append(f"  s2 {s2:<4g} final metric {finals.mean():8.4f} +- {finals.std():.4f}  "
+                    f"seeds {' '.join(f'{f:.3f}' for f in finals)}")
+    print(f"RO-severity curve of {args.algo} on max_of_three (runs in {args.out}):")
+    print("\n".join(rows))
 
 
 def cmd_play(args: argparse.Namespace) -> None:
@@ -154,12 +221,51 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--kwarg", action="append", default=[], metavar="NAME=VALUE",
                    help="an environment parameter, e.g. --kwarg s2=1.5 (repeatable)")
     p.set_defaults(func=cmd_play)
-    p = sub.add_parser("diagnose", help="mode coverage of a trained agent on a differential game")
+    p = sub.add_parser("diagnose", help="ERO gap and mode coverage of a trained agent on a "
+                                        "stateless game")
     p.add_argument("--run", required=True, help="a run directory (holding result.json)")
     p.add_argument("--samples", type=int, default=1000)
     p.add_argument("--alpha", type=float, help="target temperature (default: the agent's final)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_diagnose)
+    p = sub.add_parser("submit", help="check RunResults and store them on the leaderboard")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="a RunResult file, or a directory: every result.json under it")
+    p.add_argument("--board", default=str(BOARD), help="the leaderboard (default: %(default)s)")
+    p.add_argument("--replace", action="store_true", help="overwrite seeds already on the board")
+    p.add_argument("--allow-centralized", action="store_true",
+                   help="accept runs whose execution was not decentralized (tables mark them)")
+    p.set_defaults(func=cmd_submit)
+    p = sub.add_parser("plot", help="draw the paper's figures from RunResult files")
+    p.add_argument("kind", choices=plots.KINDS,
+                   help="curves: metric against env steps, one PNG per protocol (Figure 4); "
+                        "samples: sampled joint actions over training, per run (Figures 5, 7); "
+                        "density: the perceived joint policy at the end, per run (Figure 3); "
+                        "severity: final metric against s2 on max_of_three")
+    p.add_argument("--runs", nargs="+", required=True, metavar="PATH",
+                   help="RunResult files, or directories searched for result.json and seed_*.json")
+    p.add_argument("--out", required=True, help="directory the PNGs are written to")
+    p.set_defaults(func=cmd_plot)
+    p = sub.add_parser("leaderboard", help="print or write the leaderboard tables")
+    p.add_argument("--board", default=str(BOARD), help="the leaderboard (default: %(default)s)")
+    p.add_argument("--protocol", help="only this protocol's table")
+    p.add_argument("--format", choices=("md", "html", "json"), default="md")
+    p.add_argument("--write", action="store_true",
+                   help="write BOARD/README.md and the page BOARD/site/ (tables and plots)")
+    p.set_defaults(func=cmd_leaderboard)
+    p = sub.add_parser("sweep-s2", help="the RO-severity curve: an algorithm on max_of_three "
+                       "for each width s2 of the optimal bowl", epilog=_config_help(algo),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--algo", required=True, help="algorithm name or module:Class")
+    p.add_argument("--s2", help="comma-separated widths (default: "
+                   + ",".join(map(str, protocols.SEVERITY_S2)) + ")")
+    p.add_argument("--seeds", help="e.g. 0-4 or 1,3,5 (default: each protocol's)")
+    p.add_argument("--workers", type=int, default=1, help="processes at a time")
+    p.add_argument("--out", required=True, help="root directory of the runs")
+    p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config field (repeatable); fields are listed below")
+    p.add_argument("--resume", action="store_true", help="continue interrupted runs in --out")
+    p.set_defaults(func=cmd_sweep_s2)
     epilog = _config_help(algo)
     for name, helptext in (("train", "train one seed of an algorithm on a protocol"),
                            ("evaluate", "train and evaluate an algorithm on a protocol's seeds")):
@@ -177,6 +283,9 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
                        help="override a config field (repeatable); fields are listed below")
         p.add_argument("--resume", action="store_true",
                        help="continue from the last checkpoint of the run(s) in --out")
+        p.add_argument("--record-samples", type=int, default=0, metavar="N",
+                       help="at each evaluation, record N joint actions sampled with "
+                            "explore=True and their rewards in the RunResult (stateless games)")
         p.set_defaults(func=cmd_train if name == "train" else cmd_evaluate)
     return parser
 

@@ -5,7 +5,12 @@
 steps is spent exactly. At each of the protocol's evaluation points it evaluates with
 ``explore=False`` on the separate evaluation batch, checks decentralized execution, logs the
 curve (CSV, and TensorBoard when installed), and writes a checkpoint that ``resume=True`` picks
-up. It ends by writing the run's ``RunResult`` to ``result.json`` in the run directory.
+up. With ``record_samples=N`` on a stateless game it also records, at each evaluation point, ``N``
+joint actions of the perceived policy (``explore=True``) with their team rewards. It ends by
+measuring the final agent's RO diagnostics (stateless games only) and writing the run's
+``RunResult`` to ``result.json`` in the run directory.
+
+Sampling and diagnostics call copies of the agent only, so they never change the training numbers.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ import numpy as np
 import algorithms
 import ro_bench
 from algorithms.config import override, to_dict
-from ro_bench import checkpoint, protocols
+from ro_bench import checkpoint, diagnostics, protocols
 from ro_bench.evaluation import evaluate, is_decentralized
+from ro_bench.params import integer
 from ro_bench.results import RunResult, config_hash, environment_info, SCHEMA_VERSION
 
 EVAL_SEED = 1_000_000  # the evaluation batch is reset with EVAL_SEED + seed at every evaluation
@@ -41,11 +47,17 @@ def train(
     overrides: dict[str, Any] | None = None,
     resume: bool = False,
     progress: bool = True,
+    record_samples: int = 0,
 ) -> RunResult:
-    """Train and evaluate ``algo`` on a protocol with one seed; returns the written RunResult."""
+    """Train and evaluate ``algo`` on a protocol with one seed; returns the written RunResult.
+
+    ``record_samples``: joint actions to sample with ``explore=True`` at each evaluation point
+    and keep in the RunResult's ``action_samples`` (stateless games only; 0 records none).
+    """
     protocol = protocols.get(protocol_name)
     agent_cls, config_cls = algorithms.get(algo)
     config = override(config_cls(), {**budget_fields(config_cls, protocol), **(overrides or {})})
+    record_samples = check_record_samples(protocol, record_samples)
     directory = run_dir(out, protocol_name, algo, seed)
     directory.mkdir(parents=True, exist_ok=True)
 
@@ -53,10 +65,12 @@ def train(
     eval_env = ro_bench.make_vec(protocol.env_id, protocol.eval_episodes, **protocol.env_kwargs)
     agent = agent_cls(config, algorithms.EnvSpaces.from_vec(env), seed)
     obs, _ = env.reset(seed=seed)
-    state = {"steps": 0, "curve": [], "returns": [], "decentralized": True, "wall_time_s": 0.0}
+    state = {"steps": 0, "curve": [], "returns": [], "decentralized": True, "wall_time_s": 0.0,
+             "action_samples": []}
     restored = checkpoint.load(directory, env, agent) if resume else None
     if restored is not None:
         state, obs = restored
+        state.setdefault("action_samples", [])  # a checkpoint from before samples were recorded
     log = CurveLog(directory, state["curve"], state["returns"])
     points = [p for p in protocol.eval_points() if p >= state["steps"]]
     if state["curve"] and points and points[0] == state["curve"][-1][0]:
@@ -73,6 +87,12 @@ def train(
         metric, episode_return = evaluate(agent, eval_env, EVAL_SEED + seed)
         eval_obs, _ = eval_env.reset(seed=EVAL_SEED + seed)
         state["decentralized"] &= is_decentralized(agent, eval_obs, np.random.default_rng(seed))
+        if record_samples:
+            actions, rewards = diagnostics.perceived_samples(agent, eval_env, record_samples,
+                                                             EVAL_SEED + seed)
+            state["action_samples"].append({"env_steps": state["steps"],
+                                            "actions": actions.tolist(),
+                                            "rewards": rewards.tolist()})
         state["curve"].append([state["steps"], metric])
         state["returns"].append(episode_return)
         log.append(state["steps"], metric, episode_return)
@@ -101,7 +121,10 @@ def train(
         code_revision=code_revision,
         packages=packages,
         hardware=hardware,
-        command=train_command(algo, protocol_name, seed, out, config_values, overrides),
+        command=train_command(algo, protocol_name, seed, out, config_values, overrides,
+                              record_samples),
+        diagnostics=diagnostics.measure(agent, eval_env, seed=EVAL_SEED + seed),
+        action_samples=tuple(state["action_samples"]),
     )
     result.write(directory / "result.json")
     return result
@@ -112,6 +135,22 @@ def budget_fields(config_cls: type, protocol: protocols.Protocol) -> dict[str, A
     ``total_steps`` is set to the protocol's budget, unless overridden. The RunResult records it."""
     names = {f.name for f in dataclasses.fields(config_cls)}
     return {"total_steps": protocol.budget} if "total_steps" in names else {}
+
+
+def check_record_samples(protocol: protocols.Protocol, record_samples: object) -> int:
+    """``record_samples`` as an int >= 0; ValueError unless 0 or the protocol's env is a
+    stateless game (a matrix or differential game), the only kind with one observation to sample
+    the joint policy at."""
+    n = integer("record_samples", record_samples, low=0)
+    if n and not diagnostics.is_stateless(
+            ro_bench.make_vec(protocol.env_id, 1, **protocol.env_kwargs)):
+        family = ro_bench.spec(protocol.env_id).family
+        raise ValueError(
+            f"record_samples={n} needs a stateless game (the matrix or differential family); "
+            f"protocol {protocol.name!r} runs {protocol.env_id!r}, of the {family!r} family. "
+            "Use record_samples=0 (no --record-samples) there."
+        )
+    return n
 
 
 def _train_step(agent: Any, env: Any, obs: np.ndarray) -> np.ndarray:
@@ -127,12 +166,14 @@ def _train_step(agent: Any, env: Any, obs: np.ndarray) -> np.ndarray:
 
 
 def train_command(algo: str, protocol: str, seed: int, out: Path, config: dict[str, Any],
-                  overrides: dict[str, Any] | None) -> str:
+                  overrides: dict[str, Any] | None, record_samples: int = 0) -> str:
     """The shell command that re-runs this training run."""
     words = ["ro-bench", "train", "--algo", algo, "--protocol", protocol, "--seed", str(seed),
              "--out", str(out)]
     for key in overrides or {}:
         words += ["--config", f"{key}={config[key]!r}"]
+    if record_samples:
+        words += ["--record-samples", str(record_samples)]
     return shlex.join(words)
 
 
@@ -180,10 +221,12 @@ def _progress_bar(total: int, done: int, description: str, enabled: bool) -> Any
 
 def train_seeds(algo: str, protocol_name: str, seeds: list[int], out: Path,
                 overrides: dict[str, Any] | None = None, workers: int = 1,
-                resume: bool = False) -> list[RunResult]:
+                resume: bool = False, record_samples: int = 0) -> list[RunResult]:
     """``train`` for each seed, ``workers`` processes at a time; results in seed order."""
+    check_record_samples(protocols.get(protocol_name), record_samples)  # before any worker starts
     if workers <= 1:
-        return [train(algo, protocol_name, s, out, overrides, resume) for s in seeds]
+        return [train(algo, protocol_name, s, out, overrides, resume, True, record_samples)
+                for s in seeds]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -191,8 +234,8 @@ def train_seeds(algo: str, protocol_name: str, seeds: list[int], out: Path,
 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(train, algo, protocol_name, s, out, overrides, resume, False)
-                   for s in seeds]
+        futures = [pool.submit(train, algo, protocol_name, s, out, overrides, resume, False,
+                               record_samples) for s in seeds]
         for future in tqdm(futures, desc=f"{algo} {protocol_name}", unit="seed", leave=False):
             future.result()
         return [f.result() for f in futures]

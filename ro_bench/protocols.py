@@ -96,8 +96,12 @@ def list() -> list[str]:  # noqa: A001  (the name the issue and CLI use)
     return [*_PROTOCOLS]
 
 
+# The RO-severity sweep's widths of Max of Three's optimal bowl (``ro-bench sweep-s2``); the
+# paper's Table 2 uses 1.5, 2.0 and 3.0. The smaller s2, the more severe the RO.
+SEVERITY_S2 = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
+
 # The paper's games (§6, App. F): 5000 one-step episodes, 5 seeds, 1000 evaluation episodes.
-for s2 in (1.5, 2.0, 3.0):
+for s2 in SEVERITY_S2:
     register(Protocol(f"max_of_three-s2={s2}", 1, "max_of_three", {"s2": s2}))
 # Both modes of Two Modalities are worth 10 (optimum = trap): success is reaching either peak
 # within 1; covering both modes is what ro_bench.diagnostics measures.

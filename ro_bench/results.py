@@ -10,8 +10,30 @@ counts (versions, seed, env steps) are ``>= 0``; floats are finite; ``protocol``
 ``curve`` is ``(env_steps, metric)`` pairs with strictly increasing steps, none after
 ``env_steps``; ``config_hash`` is the sha256 of the config's canonical JSON.
 
-``config`` and ``hardware`` are kept in their JSON form (tuples become lists) and ``curve`` as a
-tuple of tuples, so ``RunResult.from_json(r.to_json()) == r`` holds exactly.
+``diagnostics`` is null or the RO diagnostics of the final agent on a stateless game
+(``ro_bench.diagnostics.measure``)::
+
+    {"ero_gap": float >= 0,                 # the largest of ero_gap_per_agent
+     "ero_gap_per_agent": [float >= 0, ...], # one per agent
+     "executed_reward": float,
+     "mode_coverage": [float in [0, 1], ...],
+     "modes": [[float, ...], ...],           # one per coverage share, one number per agent
+     "samples": int >= 1}
+
+``action_samples`` is a list of records of joint actions sampled with ``explore=True`` at
+evaluation points, ``{"env_steps": int, "actions": [[float] * n_agents] * N, "rewards":
+[float] * N}``, with ``N >= 1`` and ``n_agents`` the same in every record, steps strictly
+increasing and none after ``env_steps``.
+
+``config``, ``hardware``, ``diagnostics`` and each action-sample record are kept in their JSON
+form (tuples become lists, numbers in lists of floats become floats), ``curve`` as a tuple of
+tuples and ``action_samples`` as a tuple, so ``RunResult.from_json(r.to_json()) == r`` holds
+exactly.
+
+Schema versions
+    1: the first release.
+    2: adds ``diagnostics`` and ``action_samples``. A version-1 document (which has neither) reads
+    as ``diagnostics=None, action_samples=()`` and is written back without them.
 """
 
 from __future__ import annotations
@@ -31,8 +53,12 @@ from typing import Any, Callable
 from ro_bench.atomic import atomic_write
 from ro_bench.params import nearest
 
-SCHEMA_VERSION = 1
-SUPPORTED_SCHEMA_VERSIONS = (SCHEMA_VERSION,)
+SCHEMA_VERSION = 2
+SUPPORTED_SCHEMA_VERSIONS = (1, 2)
+ADDED_IN = {"diagnostics": 2, "action_samples": 2}  # fields newer than schema version 1
+DIAGNOSTICS_KEYS = ("ero_gap", "ero_gap_per_agent", "executed_reward", "mode_coverage", "modes",
+                    "samples")
+ACTION_RECORD_KEYS = ("env_steps", "actions", "rewards")
 
 # Distributions whose versions are recorded with every run, when installed.
 RECORDED_PACKAGES = (
@@ -98,6 +124,10 @@ class RunResult:
     hardware: dict[str, object]
     command: str
     """The exact shell command that re-runs this run."""
+    diagnostics: dict | None = None
+    """RO diagnostics of the final agent on a stateless game (ERO gap, mode coverage), or None."""
+    action_samples: tuple[dict, ...] = ()
+    """Joint actions sampled with ``explore=True`` at evaluation points, with their rewards."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -117,10 +147,20 @@ class RunResult:
                 f"{self.env_steps} is less than the last curve point's {self.curve[-1][0]}",
                 "env_steps",
             )
+        if self.action_samples and self.env_steps < self.action_samples[-1]["env_steps"]:
+            raise RunResultError(
+                f"{self.env_steps} is less than the last action-sample record's "
+                f"{self.action_samples[-1]['env_steps']}",
+                "env_steps",
+            )
+        for name, version in ADDED_IN.items():
+            if self.schema_version < version and getattr(self, name) != _DEFAULTS[name]:
+                raise RunResultError(f"is not part of schema version {self.schema_version} "
+                                     f"(added in version {version})", name)
 
     def to_json(self) -> str:
         """The document: sorted keys, indent 2, floats in shortest round-trip form."""
-        doc = {f.name: getattr(self, f.name) for f in fields(self)}
+        doc = {name: getattr(self, name) for name in _field_names(self.schema_version)}
         return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False)
 
     def write(self, path: str | os.PathLike) -> None:
@@ -143,7 +183,7 @@ class RunResult:
                 _schema_version(data["schema_version"])
             except RunResultError as err:
                 raise RunResultError(err.reason, "schema_version") from None
-        names = [f.name for f in fields(cls)]
+        names = _field_names(data.get("schema_version", SCHEMA_VERSION))
         missing = [name for name in names if name not in data]
         if missing:
             raise RunResultError("missing fields: " + ", ".join(map(repr, missing)))
@@ -295,6 +335,97 @@ def _curve(value: object) -> tuple[tuple[int, float], ...]:
     return tuple(curve)
 
 
+def _floats(value: object, what: str, low: float | None = None,
+            high: float | None = None) -> list[float]:
+    if not isinstance(value, (list, tuple)):
+        raise _fail(f"{what} as a list of numbers", value)
+    numbers = []
+    for i, item in enumerate(value):
+        try:
+            number = _finite(item)
+        except RunResultError as err:
+            raise RunResultError(f"{what}[{i}]: {err.reason}") from None
+        if (low is not None and number < low) or (high is not None and number > high):
+            bound = f">= {low:g}" if high is None else f"in [{low:g}, {high:g}]"
+            raise RunResultError(f"{what}[{i}] must be {bound}, got {item!r}")
+        numbers.append(number)
+    return numbers
+
+
+def _check_keys(value: object, keys: tuple[str, ...], what: str) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(f"{what} object with keys {', '.join(keys)}", value)
+    missing = [k for k in keys if k not in value]
+    unknown = [k for k in value if k not in keys]
+    if missing or unknown:
+        raise RunResultError(f"{what} object needs exactly the keys {', '.join(keys)}; "
+                             f"missing {missing}, unknown {unknown}")
+    return value
+
+
+def _diagnostics(value: object) -> dict | None:
+    if value is None:
+        return None
+    value = _check_keys(value, DIAGNOSTICS_KEYS, "null or a diagnostics")
+    gaps = _floats(value["ero_gap_per_agent"], "ero_gap_per_agent", low=0.0)
+    if not gaps:
+        raise RunResultError("ero_gap_per_agent must have one gap per agent, got none")
+    try:
+        ero_gap = _finite(value["ero_gap"])
+    except RunResultError as err:
+        raise RunResultError(f"ero_gap: {err.reason}") from None
+    if ero_gap != max(gaps):
+        raise RunResultError(f"ero_gap {ero_gap!r} is not the largest per-agent gap {max(gaps)!r}")
+    coverage = _floats(value["mode_coverage"], "mode_coverage", low=0.0, high=1.0)
+    if not isinstance(value["modes"], (list, tuple)) or len(value["modes"]) != len(coverage):
+        raise _fail(f"modes as {len(coverage)} joint actions, one per mode_coverage share",
+                    value["modes"])
+    modes = [_floats(mode, f"modes[{k}]") for k, mode in enumerate(value["modes"])]
+    if any(len(mode) != len(gaps) for mode in modes):
+        raise RunResultError(f"each of modes must have {len(gaps)} numbers, one per agent")
+    try:
+        executed_reward = _finite(value["executed_reward"])
+        samples = _count(value["samples"])
+    except RunResultError as err:
+        raise RunResultError(f"executed_reward or samples: {err.reason}") from None
+    if samples < 1:
+        raise RunResultError("samples must be >= 1, got 0")
+    return {"ero_gap": ero_gap, "ero_gap_per_agent": gaps, "executed_reward": executed_reward,
+            "mode_coverage": coverage, "modes": modes, "samples": samples}
+
+
+def _action_samples(value: object) -> tuple[dict, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise _fail("a list of {env_steps, actions, rewards} records", value)
+    records: list[dict] = []
+    for i, record in enumerate(value):
+        try:
+            records.append(_action_record(record, records[-1] if records else None))
+        except RunResultError as err:
+            raise RunResultError(f"record {i}: {err.reason}") from None
+    return tuple(records)
+
+
+def _action_record(value: object, previous: dict | None) -> dict:
+    value = _check_keys(value, ACTION_RECORD_KEYS, "an action-sample")
+    steps = _count(value["env_steps"])
+    if previous is not None and steps <= previous["env_steps"]:
+        raise RunResultError(f"env_steps must strictly increase, but {steps} follows "
+                             f"{previous['env_steps']}")
+    rows = value["actions"]
+    if not isinstance(rows, (list, tuple)) or not rows:
+        raise _fail("actions as a non-empty list of joint actions", rows)
+    actions = [_floats(row, f"actions[{k}]") for k, row in enumerate(rows)]
+    width = len(previous["actions"][0]) if previous is not None else len(actions[0])
+    if width == 0 or any(len(row) != width for row in actions):
+        raise RunResultError(f"every joint action must have the same number of agents "
+                             f"({width}, as the first), and at least one")
+    rewards = _floats(value["rewards"], "rewards")
+    if len(rewards) != len(actions):
+        raise RunResultError(f"{len(rewards)} rewards for {len(actions)} joint actions")
+    return {"env_steps": steps, "actions": actions, "rewards": rewards}
+
+
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "schema_version": _schema_version,
     "protocol": _text,
@@ -314,7 +445,17 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "packages": _packages,
     "hardware": _json_object,
     "command": _text,
+    "diagnostics": _diagnostics,
+    "action_samples": _action_samples,
 }
+
+
+_DEFAULTS = {f.name: f.default for f in fields(RunResult) if f.name in ADDED_IN}
+
+
+def _field_names(schema_version: int) -> list[str]:
+    """The fields a document of ``schema_version`` holds."""
+    return [f.name for f in fields(RunResult) if ADDED_IN.get(f.name, 1) <= schema_version]
 
 
 def _reject_constant(name: str) -> None:

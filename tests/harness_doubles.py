@@ -1,7 +1,9 @@
 """Test doubles for the harness, loaded the way external algorithms are: ``module:Class``.
 
-Run as a script (``python harness_doubles.py OUT [--resume]``) it trains ``SlowRandom`` on the
-small ``test-particle_gather`` protocol, for the kill-and-resume test.
+Run as a script (``python harness_doubles.py OUT [--resume] [--record-samples N]``) it trains
+``SlowRandom`` on the small ``test-particle_gather`` protocol, or with ``--record-samples N`` on the
+small stateless ``test-max_of_three`` one recording ``N`` action samples at each evaluation, for
+the kill-and-resume test.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from ro_bench import protocols
 
 SMALL = protocols.Protocol("test-particle_gather", 1, "particle_gather", budget=1500,
                            eval_every=250, eval_episodes=8)
+SMALL_GAME = protocols.Protocol("test-max_of_three", 1, "max_of_three", budget=1000,
+                                eval_every=250, eval_episodes=100)
 
 
 def register_small_protocol() -> None:
-    if SMALL.name not in protocols.list():
-        protocols.register(SMALL)
+    for protocol in (SMALL, SMALL_GAME):
+        if protocol.name not in protocols.list():
+            protocols.register(protocol)
 
 
 class Spy(RandomAgent):
@@ -74,5 +79,9 @@ if __name__ == "__main__":
     from ro_bench import harness
 
     register_small_protocol()
-    harness.train("harness_doubles:SlowRandom", SMALL.name, 3, Path(sys.argv[1]),
-                  resume="--resume" in sys.argv, progress=False)
+    record = 0
+    if "--record-samples" in sys.argv:
+        record = int(sys.argv[sys.argv.index("--record-samples") + 1])
+    harness.train("harness_doubles:SlowRandom", (SMALL_GAME if record else SMALL).name, 3,
+                  Path(sys.argv[1]), resume="--resume" in sys.argv, progress=False,
+                  record_samples=record)

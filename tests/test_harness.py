@@ -15,15 +15,16 @@ import numpy as np
 import pytest
 
 import algorithms
-from harness_doubles import SMALL, Centralized, Spy, register_small_protocol
-from ro_bench import harness, protocols
+from harness_doubles import SMALL, SMALL_GAME, Centralized, Spy, register_small_protocol
+from ro_bench import diagnostics, harness, protocols
 from ro_bench.cli import main
 from ro_bench.evaluation import is_decentralized
 from ro_bench.results import RunResult, RunResultError
 
 TESTS = Path(__file__).parent
 NUMBERS = ("curve", "final_metric", "final_return", "success", "decentralized", "env_steps",
-           "config", "config_hash", "seed", "protocol", "protocol_version", "algorithm")
+           "config", "config_hash", "seed", "protocol", "protocol_version", "algorithm",
+           "diagnostics", "action_samples")
 
 
 @pytest.fixture(autouse=True)
@@ -64,12 +65,15 @@ def test_same_seed_same_numbers(tmp_path):
     assert first.curve != other.curve
 
 
-def test_killed_run_resumes_to_the_same_numbers(tmp_path):
+@pytest.mark.parametrize("protocol, record", [(SMALL, 0), (SMALL_GAME, 20)],
+                         ids=["particle_gather", "max_of_three-record_samples"])
+def test_killed_run_resumes_to_the_same_numbers(tmp_path, protocol, record):
     script = [sys.executable, str(TESTS / "harness_doubles.py")]
+    flags = ["--record-samples", str(record)] if record else []
     env = {**os.environ, "PYTHONPATH": str(TESTS)}
-    run = harness.run_dir(tmp_path / "killed", SMALL.name, "harness_doubles:SlowRandom", 3)
+    run = harness.run_dir(tmp_path / "killed", protocol.name, "harness_doubles:SlowRandom", 3)
     latest = run / "checkpoints" / "LATEST"
-    process = subprocess.Popen(script + [str(tmp_path / "killed")], env=env)
+    process = subprocess.Popen(script + [str(tmp_path / "killed")] + flags, env=env)
     deadline = time.monotonic() + 60
     while not (latest.exists() and latest.read_text().strip() >= "step_000000000500"):
         assert process.poll() is None and time.monotonic() < deadline, "no checkpoint appeared"
@@ -77,13 +81,16 @@ def test_killed_run_resumes_to_the_same_numbers(tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (run / "result.json").exists()  # killed mid-run
-    subprocess.run(script + [str(tmp_path / "killed"), "--resume"], env=env, check=True)
-    subprocess.run(script + [str(tmp_path / "whole")], env=env, check=True)
-    whole = harness.run_dir(tmp_path / "whole", SMALL.name, "harness_doubles:SlowRandom", 3)
+    subprocess.run(script + [str(tmp_path / "killed"), "--resume"] + flags, env=env, check=True)
+    subprocess.run(script + [str(tmp_path / "whole")] + flags, env=env, check=True)
+    whole = harness.run_dir(tmp_path / "whole", protocol.name, "harness_doubles:SlowRandom", 3)
     resumed, uninterrupted = (RunResult.read(d / "result.json") for d in (run, whole))
     assert numbers(resumed) == numbers(uninterrupted)
     csv_rows = (run / "curve.csv").read_text().splitlines()
-    assert len(csv_rows) == 1 + len(SMALL.eval_points())  # the curve has no duplicated rows
+    assert len(csv_rows) == 1 + len(protocol.eval_points())  # the curve has no duplicated rows
+    # Samples recorded before the kill survived it, once each.
+    assert [r["env_steps"] for r in resumed.action_samples] == (
+        protocol.eval_points() if record else [])
 
 
 def test_decentralization_check():
@@ -222,6 +229,105 @@ def test_diagnose_reports_basin_shares(tmp_path, capsys):
     run = harness.run_dir(tmp_path, "two_modalities", "fixed", 0)
     assert main(["diagnose", "--run", str(run), "--samples", "50", "--alpha", "1.0"]) == 0
     out = capsys.readouterr().out
+    assert "ERO gap 0.0000 (per agent 0.0000, 0.0000, 0.0000), executed reward 10.0000" in out
     assert "basin of mode 1 [7.0, 7.0, -3.0]: sampled 1.000, target 0.175" in out
     assert main(["diagnose", "--run", str(run)]) == 2
     assert "give --alpha" in capsys.readouterr().err
+
+
+# --- RO diagnostics and action samples ------------------------------------------------------
+
+
+def test_diagnostics_of_the_final_agent_are_recorded(tmp_path):
+    result = harness.train("random", SMALL_GAME.name, 2, tmp_path, progress=False)
+    agent, env, _ = harness.load_agent(harness.run_dir(tmp_path, SMALL_GAME.name, "random", 2))
+    # The final agent's own measurement, at the evaluation seed: the same numbers exactly.
+    assert result.diagnostics == diagnostics.measure(agent, env, seed=harness.EVAL_SEED + 2)
+    assert result.diagnostics["samples"] == 1000
+    assert result.diagnostics["modes"] == [[-5.0, -5.0, 3.0], [7.0, 7.0, -4.0]]
+    assert len(result.diagnostics["ero_gap_per_agent"]) == 3
+    assert result.diagnostics["ero_gap"] > 1.0  # uniform actions are far from coordinated
+    assert sum(result.diagnostics["mode_coverage"]) == pytest.approx(1.0)
+    assert result.action_samples == ()
+
+
+def test_no_diagnostics_on_particle_gather(tmp_path):
+    result = harness.train("random", SMALL.name, 0, tmp_path, progress=False)
+    assert result.diagnostics is None and result.action_samples == ()
+
+
+def test_action_samples_are_recorded_at_each_evaluation(tmp_path):
+    import ro_bench
+
+    result = harness.train("random", SMALL_GAME.name, 1, tmp_path, progress=False,
+                           record_samples=7)
+    assert [r["env_steps"] for r in result.action_samples] == SMALL_GAME.eval_points()
+    game = ro_bench.make_vec("max_of_three", 7)
+    for record in result.action_samples:
+        actions = np.array(record["actions"])
+        assert actions.shape == (7, 3) and len(record["rewards"]) == 7
+        assert (np.abs(actions) <= 10).all()
+        np.testing.assert_array_equal(record["rewards"],
+                                      game.payoff(actions[..., None].astype(np.float32)))
+    assert not np.array_equal(result.action_samples[0]["actions"],
+                              result.action_samples[1]["actions"])
+    assert result.command.endswith("--record-samples 7")
+    assert RunResult.read(harness.run_dir(tmp_path, SMALL_GAME.name, "random", 1)
+                          / "result.json") == result
+
+
+@pytest.mark.parametrize("protocol", [SMALL_GAME.name, "climbing"])
+def test_sampling_does_not_change_the_training_numbers(tmp_path, protocol):
+    plain = harness.train("random", protocol, 0, tmp_path / "a", progress=False)
+    sampled = harness.train("random", protocol, 0, tmp_path / "b", progress=False,
+                            record_samples=50)
+    assert sampled.curve == plain.curve and sampled.final_metric == plain.final_metric
+    assert sampled.final_return == plain.final_return
+    assert sampled.diagnostics == plain.diagnostics
+    assert len(sampled.action_samples) == len(plain.curve) and not plain.action_samples
+    assert "--record-samples" not in plain.command
+
+
+def test_cli_records_samples(tmp_path):
+    argv = ["train", "--algo", "fixed", "--protocol", "climbing", "--seed", "0",
+            "--out", str(tmp_path), "--config", "actions=[0,0]", "--record-samples", "3"]
+    assert main(argv) == 0
+    result = RunResult.read(harness.run_dir(tmp_path, "climbing", "fixed", 0) / "result.json")
+    assert len(result.action_samples) == len(protocols.get("climbing").eval_points())
+    assert all(r["actions"] == [[0.0, 0.0]] * 3 and r["rewards"] == [11.0] * 3
+               for r in result.action_samples)
+    assert result.command == ("ro-bench train --algo fixed --protocol climbing --seed 0 --out "
+                              f"{tmp_path} --config 'actions=[0.0, 0.0]' --record-samples 3")
+
+
+def test_record_samples_needs_a_stateless_game(tmp_path, capsys):
+    with pytest.raises(ValueError, match=r"record_samples=5 needs a stateless game .*"
+                                         r"'particle_gather', of the 'particle' family"):
+        harness.train("random", SMALL.name, 0, tmp_path, progress=False, record_samples=5)
+    with pytest.raises(ValueError, match=r"record_samples must be an integer in \[0, inf\]"):
+        harness.train("random", SMALL_GAME.name, 0, tmp_path, progress=False, record_samples=-1)
+    argv = ["evaluate", "--algo", "random", "--protocol", SMALL.name, "--seeds", "0-1",
+            "--workers", "2", "--out", str(tmp_path), "--record-samples", "5"]
+    assert main(argv) == 2
+    assert "record_samples=5 needs a stateless game" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # refused before any run started
+
+
+def test_diagnose_reports_the_ero_gap_of_a_matrix_game(tmp_path, capsys):
+    harness.train("fixed", "climbing", 0, tmp_path, {"actions": [0, 0]}, progress=False)
+    run = harness.run_dir(tmp_path, "climbing", "fixed", 0)
+    assert main(["diagnose", "--run", str(run), "--samples", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "ERO gap 0.0000 (per agent 0.0000, 0.0000), executed reward 11.0000" in out
+    assert "optimal joint action [0, 0]: sampled 1.000" in out
+    harness.train("fixed", "climbing", 1, tmp_path, {"actions": [0, 1]}, progress=False)
+    assert main(["diagnose", "--run", str(harness.run_dir(tmp_path, "climbing", "fixed", 1))]) == 0
+    # At (0, 1) (reward -30), agent 1 would answer with 0 (11) and agent 0 with 2 (7).
+    out = capsys.readouterr().out
+    assert "ERO gap 41.0000 (per agent 37.0000, 41.0000), executed reward -30.0000" in out
+
+
+def test_diagnose_refuses_particle_gather(tmp_path, capsys):
+    harness.train("random", SMALL.name, 0, tmp_path, progress=False)
+    assert main(["diagnose", "--run", str(harness.run_dir(tmp_path, SMALL.name, "random", 0))]) == 2
+    assert "diagnose measures stateless games" in capsys.readouterr().err

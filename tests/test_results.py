@@ -9,6 +9,7 @@ import re
 import subprocess
 from importlib import metadata
 from importlib.util import find_spec
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,13 @@ from ro_bench import results
 from ro_bench.results import SCHEMA_VERSION, RunResult, RunResultError, config_hash
 
 CONFIG = {"lr": 3e-4, "hidden": [64, 64], "tau": 0.1 + 0.2, "name": "svnr", "extra": None}
+DIAGNOSTICS = {"ero_gap": 1.5, "ero_gap_per_agent": [1.5, 0.1 + 0.2], "executed_reward": 1.5,
+               "mode_coverage": [0.25, 0.5], "modes": [[0, 0], [1, 1]], "samples": 4}
+ACTION_SAMPLES = [
+    {"env_steps": 0, "actions": [[0, 1], [1, 1]], "rewards": [0, 3]},
+    {"env_steps": 5, "actions": [[0.5, -1e-300], [1.0, 0.1 + 0.2]], "rewards": [2.5, 1 / 3]},
+]
+LEADERBOARDS = Path(__file__).resolve().parent.parent / "leaderboards"
 
 
 def sample(**changes) -> RunResult:
@@ -38,8 +46,19 @@ def sample(**changes) -> RunResult:
         packages={"numpy": "2.4.6"},
         hardware={"machine": "x86_64", "cpu_count": 8},
         command="ro-bench train max_of_three svnr --seed 3",
+        diagnostics=DIAGNOSTICS,
+        action_samples=ACTION_SAMPLES,
     )
     return RunResult(**{**fields, **changes})
+
+
+def diagnostics(**changes) -> dict:
+    """The sample diagnostics with some keys replaced, or removed when given ``...``."""
+    return {k: v for k, v in {**DIAGNOSTICS, **changes}.items() if v is not ...}
+
+
+def record(env_steps: int, actions=([0, 1], [1, 1]), rewards=(0.0, 3.0)) -> dict:
+    return {"env_steps": env_steps, "actions": list(actions), "rewards": list(rewards)}
 
 
 def doc(**changes) -> str:
@@ -59,13 +78,16 @@ def test_round_trip_is_exact():
     assert back.final_metric == 0.30000000000000004 and back.final_return == 1e-300
     assert back.curve == ((0, 0.30000000000000004), (100, 1e-300), (300, -2.5))
     assert back.wall_time_s.hex() == (1 / 3).hex()
+    assert back.diagnostics["ero_gap_per_agent"] == [1.5, 0.30000000000000004]
+    assert back.action_samples[1]["rewards"][1].hex() == (1 / 3).hex()
+    assert back.action_samples[1]["actions"][0] == [0.5, -1e-300]
 
 
 def test_document_is_sorted_indented_json_of_every_field():
     text = sample().to_json()
     data = json.loads(text)
     assert list(data) == sorted(f.name for f in dataclasses.fields(RunResult))
-    assert text.startswith('{\n  "algorithm": "svnr",')
+    assert text.startswith('{\n  "action_samples": [\n    {\n      "actions": [')
     assert data["curve"][1] == [100, 1e-300]
 
 
@@ -76,6 +98,14 @@ def test_inputs_are_normalised_to_their_json_form():
     assert result.config == {"hidden": [64, 64]}
     assert result.curve == ((0, 1.0), (5, 2.0))
     assert type(result.wall_time_s) is float and type(result.curve[0][1]) is float
+    # Numbers of the diagnostics and action samples are floats, their lists JSON lists.
+    assert result.diagnostics["modes"] == [[0.0, 0.0], [1.0, 1.0]]
+    assert type(result.diagnostics["modes"][0][0]) is float
+    assert type(result.diagnostics["samples"]) is int
+    assert isinstance(result.action_samples, tuple)
+    assert result.action_samples[0] == {"env_steps": 0, "actions": [[0.0, 1.0], [1.0, 1.0]],
+                                        "rewards": [0.0, 3.0]}
+    assert type(result.action_samples[0]["actions"][0][0]) is float
     assert RunResult.from_json(result.to_json()) == result
 
 
@@ -86,6 +116,40 @@ def test_ints_are_accepted_for_floats():
 
 def test_empty_curve_is_allowed():
     assert RunResult.from_json(doc(curve=[])).curve == ()
+
+
+def test_no_diagnostics_and_no_action_samples_are_allowed():
+    result = RunResult.from_json(doc(diagnostics=None, action_samples=[]))
+    assert result.diagnostics is None and result.action_samples == ()
+    assert RunResult.from_json(result.to_json()) == result
+
+
+def test_schema_version_1_reads_without_the_version_2_fields():
+    result = RunResult.from_json(doc(schema_version=1, diagnostics=..., action_samples=...))
+    assert result.schema_version == 1
+    assert result.diagnostics is None and result.action_samples == ()
+    text = result.to_json()
+    assert "diagnostics" not in json.loads(text) and "action_samples" not in json.loads(text)
+    assert RunResult.from_json(text) == result
+
+
+def test_version_1_results_cannot_hold_version_2_fields():
+    with pytest.raises(RunResultError, match="'diagnostics'.*not part of schema version 1"):
+        sample(schema_version=1, action_samples=())
+    with pytest.raises(RunResultError, match="'action_samples'.*not part of schema version 1"):
+        sample(schema_version=1, diagnostics=None)
+
+
+def test_the_leaderboards_version_1_files_still_read_and_write_back_unchanged():
+    documents = {path: json.loads(path.read_text()) for path in LEADERBOARDS.rglob("*.json")}
+    version_1 = sorted(path for path, data in documents.items()
+                       if isinstance(data, dict) and data.get("schema_version") == 1)
+    if not version_1:
+        pytest.skip("the leaderboards hold no schema-1 RunResult")
+    for path in version_1:
+        result = RunResult.read(path)
+        assert result.diagnostics is None and result.action_samples == ()
+        assert result.to_json() + "\n" == path.read_text()
 
 
 def test_config_is_copied_not_shared():
@@ -155,8 +219,12 @@ BAD_DOCUMENTS = [
      ["missing fields", "'seed'", "'curve'", "'command'"]),
     ("unknown", doc(finl_metric=1.0, notes="hi"), None,
      ["unknown fields", "'finl_metric' (did you mean 'final_metric'?)", "'notes'"]),
-    ("schema-too-new", doc(schema_version=2, other_field=1), "schema_version",
-     ["schema version 2 is not supported", "versions 1"]),
+    ("schema-too-new", doc(schema_version=3, other_field=1), "schema_version",
+     ["schema version 3 is not supported", "versions 1, 2"]),
+    ("v1-with-v2-fields", doc(schema_version=1), None,
+     ["unknown fields", "'diagnostics'", "'action_samples'"]),
+    ("v2-without-v2-fields", doc(diagnostics=..., action_samples=...), None,
+     ["missing fields", "'diagnostics'", "'action_samples'"]),
     ("schema-string", doc(schema_version="1"), "schema_version", ["expected an integer", "str"]),
     ("seed-bool", doc(seed=True), "seed", ["expected an integer", "bool"]),
     ("seed-float", doc(seed=1.5), "seed", ["expected an integer", "float"]),
@@ -196,6 +264,52 @@ BAD_DOCUMENTS = [
      ["does not match the config", config_hash(TAMPERED_CONFIG)]),
     ("hash-tampered", doc(config_hash="f" * 64), "config_hash", ["does not match the config"]),
     ("hash-not-hex", doc(config_hash="abc"), "config_hash", ["sha256"]),
+    ("diagnostics-list", doc(diagnostics=[1.5]), "diagnostics",
+     ["null or a diagnostics object", "ero_gap, ero_gap_per_agent"]),
+    ("diagnostics-missing-key", doc(diagnostics=diagnostics(modes=...)), "diagnostics",
+     ["missing ['modes']"]),
+    ("diagnostics-unknown-key", doc(diagnostics=diagnostics(ero_gaps=[1])), "diagnostics",
+     ["unknown ['ero_gaps']"]),
+    ("diagnostics-gap-negative", doc(diagnostics=diagnostics(ero_gap_per_agent=[1.5, -0.1])),
+     "diagnostics", ["ero_gap_per_agent[1] must be >= 0"]),
+    ("diagnostics-gap-string", doc(diagnostics=diagnostics(ero_gap_per_agent=["1.5"])),
+     "diagnostics", ["ero_gap_per_agent[0]", "expected a number"]),
+    ("diagnostics-no-agents", doc(diagnostics=diagnostics(ero_gap_per_agent=[])), "diagnostics",
+     ["one gap per agent"]),
+    ("diagnostics-gap-not-max", doc(diagnostics=diagnostics(ero_gap=1.0)), "diagnostics",
+     ["ero_gap 1.0 is not the largest per-agent gap 1.5"]),
+    ("diagnostics-coverage-above-one", doc(diagnostics=diagnostics(mode_coverage=[0.5, 1.5])),
+     "diagnostics", ["mode_coverage[1] must be in [0, 1]"]),
+    ("diagnostics-modes-count", doc(diagnostics=diagnostics(modes=[[0, 0]])), "diagnostics",
+     ["modes as 2 joint actions"]),
+    ("diagnostics-mode-width", doc(diagnostics=diagnostics(modes=[[0, 0], [1]])), "diagnostics",
+     ["modes must have 2 numbers, one per agent"]),
+    ("diagnostics-samples-zero", doc(diagnostics=diagnostics(samples=0)), "diagnostics",
+     ["samples must be >= 1"]),
+    ("diagnostics-reward-null", doc(diagnostics=diagnostics(executed_reward=None)),
+     "diagnostics", ["executed_reward", "expected a number"]),
+    ("action-samples-object", doc(action_samples={"env_steps": 0}), "action_samples",
+     ["a list of {env_steps, actions, rewards} records"]),
+    ("action-samples-missing-key", doc(action_samples=[{"env_steps": 0, "actions": [[1, 0]]}]),
+     "action_samples", ["record 0", "missing ['rewards']"]),
+    ("action-samples-repeated-step", doc(action_samples=[record(5), record(5)]),
+     "action_samples", ["record 1", "strictly increase", "5 follows 5"]),
+    ("action-samples-step-negative", doc(action_samples=[record(-1)]), "action_samples",
+     ["record 0", ">= 0"]),
+    ("action-samples-no-actions", doc(action_samples=[record(0, actions=[], rewards=[])]),
+     "action_samples", ["record 0", "non-empty list of joint actions"]),
+    ("action-samples-ragged", doc(action_samples=[record(0, actions=[[0, 1], [1]])]),
+     "action_samples", ["record 0", "same number of agents"]),
+    ("action-samples-agents-change", doc(action_samples=[record(0), record(1, [[0, 1, 2]] * 2)]),
+     "action_samples", ["record 1", "same number of agents (2, as the first)"]),
+    ("action-samples-action-nan", doc(action_samples=[record(0)]).replace("[0, 1]", "[NaN, 1]"),
+     None, ["NaN", "finite"]),
+    ("action-samples-action-string", doc(action_samples=[record(0, actions=[[0, "1"]] * 2)]),
+     "action_samples", ["record 0", "actions[0][1]", "expected a number"]),
+    ("action-samples-reward-count", doc(action_samples=[record(0, rewards=[1.0])]),
+     "action_samples", ["record 0", "1 rewards for 2 joint actions"]),
+    ("action-samples-after-env-steps", doc(action_samples=[record(301)]), "env_steps",
+     ["300 is less than the last action-sample record's 301"]),
 ]
 
 

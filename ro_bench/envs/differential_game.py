@@ -125,6 +125,19 @@ class DifferentialGame(StatelessGame):
         g1, g2 = bowls(actions[..., 0], *self._bowls, self._work)
         return np.maximum(g1, g2)
 
+    def best_response_payoff(self, actions: np.ndarray, agent: int) -> np.ndarray:
+        # With the others' actions fixed, each bowl is a concave parabola in the agent's own
+        # action, maximised over the box at its centre coordinate clipped to the box; so
+        # max_a max(g1, g2) = max_k max_a g_k is r at one of the two modes' coordinates. The
+        # action played is a candidate too, so the answer is never below the executed reward
+        # even by a rounding error.
+        best = self.payoff(actions)
+        u = actions[..., 0].astype(np.float64)
+        for mode in self.modes:
+            u[:, agent] = mode[agent]
+            best = np.maximum(best, self.payoff(u[..., None]))
+        return best
+
     @property
     def modes(self) -> tuple[np.ndarray, np.ndarray]:
         """The two bowls' maximisers over the action box (the game's two modes)."""

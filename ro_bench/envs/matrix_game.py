@@ -114,6 +114,20 @@ class MatrixGame(StatelessGame):
             actions = self.to_discrete(actions)
         return self._flat[actions @ self._strides]
 
+    def best_response_payoff(self, actions: np.ndarray, agent: int) -> np.ndarray:
+        if self.continuous_actions:  # every bin is reachable, so the best bin is the best action
+            actions = self.to_discrete(actions)
+        stride = self._strides[agent]
+        others = actions @ self._strides - actions[:, agent] * stride
+        candidates = others[:, None] + np.arange(self._sizes[agent]) * stride  # [B, n_agent]
+        return self._flat[candidates].max(axis=1)
+
+    @property
+    def optima(self) -> np.ndarray:
+        """Every optimal joint action (``payoff == payoff.max()``), ``[M, n_agents]`` action
+        indices in row-major order."""
+        return np.argwhere(self.payoff_table == self.optimum_reward)
+
 
 class FixedMatrixGame(MatrixGame):
     """A named game: subclasses set ``PAYOFF``; the episode length and action face stay kwargs."""

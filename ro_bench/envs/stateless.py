@@ -31,6 +31,12 @@ class StatelessGame(VecEnv):
         """Team reward ``[B]`` of a batch of (already checked) joint actions."""
         raise NotImplementedError
 
+    def best_response_payoff(self, actions: np.ndarray, agent: int) -> np.ndarray:
+        """``max_a payoff(a, actions_{-agent})``, exactly, for each of a batch of (already checked)
+        joint actions ``[B]``: the team reward if agent ``agent`` knew the others' actions and
+        answered them as well as it can (the ERO gap's best response, Def. 2.1)."""
+        raise NotImplementedError
+
     @property
     def optimum(self) -> float:
         """Best possible episode return (team reward summed over the episode)."""

@@ -1,0 +1,96 @@
+"""The generated leaderboard: ``<board>/README.md`` and the page ``<board>/site/``.
+
+``write_board`` reads the RunResults of record, draws the figures (``ro_bench.plots``) into
+``site/`` and writes the same tables twice: as Markdown in the board's README and as the static
+page ``site/index.html``. Both are generated; neither is edited by hand. ``ro-bench leaderboard
+--write`` runs it.
+
+Figures per protocol: the learning curves of every entry (Figure 4); for an entry whose runs
+recorded action samples (``--record-samples``), the joint actions sampled over training
+(Figures 5, 7) of its first seed, and on ``two_modalities`` the perceived joint policy's density
+(Figure 3). Above the tables: the RO-severity curve of every algorithm run on the Max of Three
+widths (``ro-bench sweep-s2``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from ro_bench import leaderboard, plots, protocols
+from ro_bench.atomic import atomic_write
+from ro_bench.submit import BOARD
+
+SITE = "site"
+
+
+def figure_plan(tables: dict[str, list[leaderboard.Entry]]
+                ) -> list[tuple[str, str, str, Callable[[Path], Path]]]:
+    """The page's figures as ``(section, file, caption, draw)``; ``draw(path)`` writes the PNG.
+    ``section`` is a protocol name or ``"overview"``."""
+    results = [r for entries in tables.values() for e in entries for r in e.results]
+    plan = []
+    severity = [r for r in results if protocols.get(r.protocol).env_id == "max_of_three"]
+    if severity:
+        optimum, trap = plots.shared_references(severity)
+        plan.append(("overview", "ro_severity.png", "RO severity: the final metric against the "
+                     "width s2 of Max of Three's optimal bowl, per algorithm",
+                     partial(_severity, severity, optimum, trap)))
+    for name, entries in tables.items():
+        by_algo = {e.algorithm: list(e.results) for e in entries}
+        plan.append((name, f"curves_{_file(name)}.png",
+                     f"{name}: learning curves, mean ± std over seeds (Figure 4)",
+                     partial(plots.learning_curves, by_algo, name)))
+        for entry in entries:
+            run = next((r for r in entry.results if r.action_samples), None)
+            if run is None:
+                continue
+            stem = f"{_file(name)}_{_file(entry.algorithm)}_seed_{run.seed}"
+            plan.append((name, f"samples_{stem}.png", f"{name}, {entry.algorithm} seed "
+                         f"{run.seed}: joint actions sampled over training (Figures 5, 7)",
+                         partial(plots.joint_action_samples, run)))
+            if protocols.get(name).env_id == "two_modalities":
+                plan.append((name, f"density_{stem}.png", f"{name}, {entry.algorithm} seed "
+                             f"{run.seed}: density of the perceived joint policy (Figure 3)",
+                             partial(plots.perceived_density, run)))
+    return plan
+
+
+def _severity(results: list, optimum: float | None, trap: float | None, path: Path) -> Path:
+    return plots.ro_severity(plots.severity_points(results), path, optimum, trap)
+
+
+def images(plan: list, prefix: str = "") -> dict[str, list[tuple[str, str]]]:
+    """``{section: [(prefix + file, caption)]}`` for ``leaderboard.to_html``/``to_markdown``."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for section, file, caption, _ in plan:
+        out.setdefault(section, []).append((prefix + file, caption))
+    return out
+
+
+def write_board(board: Path = BOARD) -> list[Path]:
+    """Write ``board/README.md`` and ``board/site/`` from the board's RunResults."""
+    board = Path(board)
+    tables = leaderboard.read_entries(board)
+    site = board / SITE
+    site.mkdir(parents=True, exist_ok=True)
+    for old in site.glob("*.png"):
+        old.unlink()
+    plan = figure_plan(tables)
+    for _, file, _, draw in plan:
+        draw(site / file)
+    page = site / "index.html"
+    _write(page, leaderboard.to_html(tables, images(plan)))
+    readme = board / "README.md"
+    _write(readme, leaderboard.to_markdown(tables, images(plan, f"{SITE}/")))
+    return [readme, page, *sorted(site.glob("*.png"))]
+
+
+def _write(path: Path, text: str) -> None:
+    with atomic_write(path) as f:
+        f.write(text.encode())
+
+
+def _file(name: str) -> str:
+    return name.replace(":", ".").replace("/", ".")

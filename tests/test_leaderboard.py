@@ -1,0 +1,108 @@
+"""Leaderboard statistics: rliable's numbers reach the tables, the paper's figures stand beside
+ours, and the committed README is exactly what the RunResults of record generate."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("rliable")
+from rliable import metrics  # noqa: E402
+
+from ro_bench import harness, leaderboard, site  # noqa: E402
+from ro_bench.submit import BOARD  # noqa: E402
+
+PROTOCOL = "max_of_three-s2=1.5"
+FINALS = {"random": [-11.0, -10.5, -11.4, -12.0, -10.9], "svnr": [9.9, 9.7, 9.95, 2.0, 9.8]}
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A board with two entries of five seeds, made from one real run with edited finals."""
+    root = tmp_path_factory.mktemp("board")
+    run = harness.train("random", PROTOCOL, 0, root / "runs", progress=False)
+    for algo, finals in FINALS.items():
+        for seed, final in enumerate(finals):
+            result = replace(run, algorithm=algo, seed=seed, final_metric=final,
+                             success=final >= 5.0)
+            path = root / PROTOCOL / algo / f"seed_{seed}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            result.write(path)
+    return root
+
+
+def test_statistics_are_rliables(board: Path) -> None:
+    entries = leaderboard.read_entries(board)[PROTOCOL]
+    assert [e.algorithm for e in entries] == ["svnr", "random"]  # ranked by IQM
+    svnr = entries[0]
+    scores = np.array(FINALS["svnr"])[:, None]
+    assert svnr.iqm == pytest.approx(metrics.aggregate_iqm(scores))
+    low, high = svnr.iqm_ci
+    assert low <= svnr.iqm <= high and low < high
+    assert svnr.mean == pytest.approx(np.mean(FINALS["svnr"]))
+    assert svnr.std == pytest.approx(np.std(FINALS["svnr"]))
+    assert svnr.success_rate == 0.8
+    table = leaderboard.to_markdown({PROTOCOL: entries})
+    assert f"{svnr.iqm:.2f} [{low:.2f}, {high:.2f}]" in table
+    assert "80% (4/5)" in table
+
+
+def test_confidence_interval_is_reproducible(board: Path) -> None:
+    first = leaderboard.read_entries(board)[PROTOCOL][0].iqm_ci
+    assert leaderboard.read_entries(board)[PROTOCOL][0].iqm_ci == first
+
+
+def test_probability_of_improvement_is_rliables(board: Path) -> None:
+    tables = leaderboard.read_entries(board)
+    poi = leaderboard.improvement_matrices(tables)["differential"]
+    assert poi["algorithms"] == ["random", "svnr"]
+    expected = metrics.probability_of_improvement(
+        np.array(FINALS["svnr"])[:, None], np.array(FINALS["random"])[:, None])
+    assert poi["matrix"][1][0] == pytest.approx(expected)
+    assert poi["matrix"][0][1] == pytest.approx(1 - expected)
+    assert poi["matrix"][0][0] is None
+
+
+def test_paper_figures_stand_beside_ours(board: Path) -> None:
+    tables = leaderboard.read_entries(board)
+    assert tables[PROTOCOL][0].paper == (9.71, 0.20)
+    table = leaderboard.to_markdown(tables)
+    assert "9.71 ± 0.20" in table
+    assert "maddpg (not run)" in table and "-0.64 ± 0.43" in table  # Table 2's other rows
+    doc = json.loads(leaderboard.to_json(tables))
+    assert doc["protocols"][PROTOCOL]["entries"][0]["paper"] == [9.71, 0.2]
+
+
+def test_paper_data_covers_tables_1_to_3() -> None:
+    paper = leaderboard.paper()
+    assert "Negotiated Reasoning" in paper["citation"]
+    assert {row["table"] for row in paper["results"]} == {1, 2, 3}
+    named = {row["protocol"] for row in paper["results"]} - {None}
+    assert named == {"max_of_three-s2=1.5", "max_of_three-s2=2.0", "max_of_three-s2=3.0",
+                     "particle_gather"}
+
+
+def test_entry_command_reruns_every_seed(board: Path) -> None:
+    entry = leaderboard.read_entries(board)[PROTOCOL][0]
+    assert entry.command == (f"ro-bench evaluate --algo random --protocol {PROTOCOL} "
+                             "--seeds 0-4 --out runs")
+
+
+def test_unknown_protocol_is_named() -> None:
+    with pytest.raises(ValueError, match="max_of_three-s2=1.5"):
+        leaderboard.read_entries(BOARD, "max_of_three-s2=1.55")
+
+
+def test_committed_readme_is_generated() -> None:
+    """Nothing in the committed tables is typed by hand: they regenerate byte for byte."""
+    tables = leaderboard.read_entries(BOARD)
+    plan = site.figure_plan(tables)
+    expected = leaderboard.to_markdown(tables, site.images(plan, f"{site.SITE}/"))
+    assert (BOARD / "README.md").read_text() == expected, \
+        "leaderboards/README.md is stale: run `ro-bench leaderboard --write`"
+    for _, file, _, _ in plan:
+        assert (BOARD / site.SITE / file).stat().st_size > 0

@@ -1,0 +1,80 @@
+"""The leaderboard page: generated from a board, and rendered in a real browser (headless
+Chromium) with its tables and images present and no console errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("rliable")
+pytest.importorskip("matplotlib")
+
+from ro_bench import site  # noqa: E402
+from ro_bench.submit import BOARD  # noqa: E402
+
+PNG = b"\x89PNG\r\n\x1a\n"
+CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
+# Chromium's own network chatter is refused on machines without internet access.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def render(page: Path) -> dict:
+    """Open ``page`` in headless Chromium; what the browser saw."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
+    messages: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page()
+            tab.on("console", lambda m: messages.append(f"console.{m.type}: {m.text}"))
+            tab.on("pageerror", lambda e: messages.append(f"page error: {e}"))
+            tab.on("requestfailed", lambda r: messages.append(f"request failed: {r.url}"))
+            tab.goto(page.resolve().as_uri(), wait_until="load")
+            seen = tab.evaluate("""() => ({
+                tables: document.querySelectorAll('table.board').length,
+                rows: document.querySelectorAll('table.board tbody tr').length,
+                headings: [...document.querySelectorAll('h2')].map(h => h.textContent),
+                images: [...document.images].map(i => [i.getAttribute('src'), i.naturalWidth]),
+            })""")
+        finally:
+            browser.close()
+    seen["errors"] = [m for m in messages if not m.startswith(("console.log", "console.info"))]
+    return seen
+
+
+def test_committed_page_renders_in_chromium() -> None:
+    page = BOARD / site.SITE / "index.html"
+    seen = render(page)
+    assert seen["errors"] == []
+    assert seen["tables"] >= 8 and seen["rows"] > seen["tables"]
+    assert "max_of_three-s2=1.5" in seen["headings"]
+    assert "Probability of improvement" in seen["headings"]
+    assert seen["images"], "the page shows no figure"
+    for src, width in seen["images"]:
+        assert width > 0, f"{src} did not load"
+    shown = {src for src, _ in seen["images"]}
+    assert "ro_severity.png" in shown
+    assert any(src.startswith("density_two_modalities") for src in shown)
+
+
+def test_write_board_writes_readme_page_and_figures(tmp_path: Path) -> None:
+    board = tmp_path / "board"
+    for protocol in ("max_of_three-s2=1.5", "two_modalities"):
+        shutil.copytree(BOARD / protocol, board / protocol)
+    written = site.write_board(board)
+    assert board / "README.md" in written and board / "site" / "index.html" in written
+    pngs = [p for p in written if p.suffix == ".png"]
+    assert {p.name for p in pngs} >= {"ro_severity.png", "curves_max_of_three-s2=1.5.png",
+                                      "curves_two_modalities.png"}
+    for png in pngs:
+        data = png.read_bytes()
+        assert data.startswith(PNG) and len(data) > 5000
+    readme = (board / "README.md").read_text()
+    assert "## max_of_three-s2=1.5" in readme and "(site/ro_severity.png)" in readme
+    seen = render(board / "site" / "index.html")
+    assert seen["errors"] == [] and seen["tables"] == 2
