@@ -54,14 +54,17 @@ Choices the paper leaves open, and why (figures measured on ``max_of_three-s2=1.
 - ``torch_threads`` = 1: results repeat bit for bit only at a fixed thread count, and several
   seeds run in parallel processes, one per core.
 - Particle Gather (125000 steps) fits in about 400 s here with ``update_every=4`` and
-  ``value_samples=16``.
+  ``value_samples=16``. No configuration tried so far leaves its RO trap (final metric about 0
+  against the paper's 4.76): the default schedule, reward scale 10, alpha 100 -> 0.3, 3 -> 0.03,
+  a 90% anneal, App. F.2's schedule with alpha' = 0.1. Starting both particles inside the reach
+  (``start_radius=0.1``), SVNR learns to stay (5 per step) with a constant alpha of 0.1 but
+  walks out under the default schedule: an alpha of 30 suits one-step games, not this one.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +76,7 @@ from torch import Tensor, nn
 from algorithms.base import EnvSpaces, Transitions
 from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
 from algorithms.common.alpha import SCHEDULES, alpha_at
+from algorithms.common.soft_value import soft_value
 from algorithms.common.grouped import GroupedMLP
 from algorithms.common.networks import mlp
 from algorithms.common.svgd import svgd_direction
@@ -195,21 +199,6 @@ def negotiation_masks(topology: str, n_agents: int, batch: int, generator: torch
     else:
         raise ValueError(f"unknown topology {topology!r}.{did_you_mean(topology, TOPOLOGIES)}")
     return mask.expand(batch, n, n)
-
-
-def soft_value(critic: nn.Module, states: Tensor, action_dim: int, samples: int, alpha: float,
-               generator: torch.Generator) -> Tensor:
-    """``V(s) = alpha log E_{a~q}[exp(Q(s, a) / alpha) / q(a)]`` (eq. 11), ``q = U[-1, 1]^D``:
-
-    ``alpha (logsumexp_k Q(s, a_k) / alpha - log K + D log 2)`` with ``K`` uniform samples, soft
-    Q-learning's estimate (Haarnoja et al., 2017). ``states [N, S]`` -> ``[N]``.
-    """
-    n = states.shape[0]
-    actions = torch.rand(n, samples, action_dim, generator=generator) * 2.0 - 1.0
-    inputs = torch.cat([states[:, None].expand(n, samples, states.shape[1]), actions], dim=-1)
-    q = critic(inputs).squeeze(-1)
-    correction = -math.log(samples) + action_dim * math.log(2.0)
-    return alpha * (torch.logsumexp(q / alpha, dim=-1) + correction)
 
 
 def target_score(critic: nn.Module, states: Tensor, particles: Tensor, alpha: float,

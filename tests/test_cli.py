@@ -44,3 +44,21 @@ def test_errors_are_reported_not_raised(capsys):
     assert "s2 must be" in capsys.readouterr().err
     assert main(["play", "max_of_three", "--kwarg", "s2"]) == 2
     assert "NAME=VALUE" in capsys.readouterr().err
+
+
+def test_sweep_s2_runs_each_width_and_prints_the_curve(tmp_path, capsys):
+    args = ["sweep-s2", "--algo", "fixed", "--s2", "1.5,3.0", "--seeds", "0-1", "--out",
+            str(tmp_path), "--config", "actions=[7,7,-4]"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"s2 1\.5 +final metric +10\.0000", out)
+    assert re.search(r"s2 3 +final metric +10\.0000", out)
+    for s2 in ("1.5", "3.0"):
+        for seed in (0, 1):
+            assert (tmp_path / f"max_of_three-s2={s2}" / "fixed" / f"seed_{seed}" /
+                    "result.json").is_file()
+
+
+def test_sweep_s2_rejects_an_unregistered_width(tmp_path, capsys):
+    assert main(["sweep-s2", "--algo", "random", "--s2", "1.7", "--out", str(tmp_path)]) == 2
+    assert "max_of_three-s2=1.7" in capsys.readouterr().err

@@ -16,9 +16,10 @@ from torch import nn  # noqa: E402
 
 import algorithms  # noqa: E402
 from algorithms.base import EnvSpaces, Transitions  # noqa: E402
+from algorithms.common.soft_value import soft_value  # noqa: E402
 from algorithms.common.svgd import svgd_direction  # noqa: E402
 from algorithms.svnr import (  # noqa: E402
-    SVNR, TOPOLOGIES, SVNRConfig, negotiation_direction, negotiation_masks, soft_value)
+    SVNR, TOPOLOGIES, SVNRConfig, negotiation_direction, negotiation_masks)
 from ro_bench.evaluation import is_decentralized  # noqa: E402
 
 SMALL = SVNRConfig(total_steps=400, batch_size=32, policy_batch_size=4, particles=8,
