@@ -33,6 +33,20 @@ entries+=(
   "svnr particle_gather --config update_every=4 --config value_samples=16"
 )
 
+# The paper's baselines (Table 2, App. G) on its RO tasks. On Particle Gather each trains every
+# few env steps (update_every) so that a run fits about 3 minutes of one core.
+declare -A pg_options=(
+  [maddpg]="--config update_every=8" [masql]="--config update_every=32"
+  [pr2]="PR2_PG" [rommeo]="ROMMEO_PG" [mmq]="MMQ_PG"
+)
+for algo in maddpg masql pr2 rommeo mmq; do
+  for protocol in "max_of_three-s2=1.5" "max_of_three-s2=2.0" "max_of_three-s2=3.0" \
+                  two_modalities max_of_two; do
+    entries+=("$algo $protocol")
+  done
+  entries+=("$algo particle_gather ${pg_options[$algo]}")
+done
+
 for entry in "${entries[@]}"; do
   read -r algo protocol options <<<"$entry"
   if [[ -n "${1:-}" && "$1" != "$algo" ]] || [[ -n "${2:-}" && "$2" != "$protocol" ]]; then
