@@ -110,6 +110,8 @@ register(Protocol("max_of_two", 1, "max_of_two"))
 # Particle Gather: 5000 episodes of 25 steps, evaluated on 100 episodes.
 register(Protocol("particle_gather", 1, "particle_gather", budget=125_000, eval_every=6250,
                   eval_episodes=100))
-# The classic matrix games: 5000 one-step episodes.
-register(Protocol("climbing", 1, "climbing"))
-register(Protocol("penalty-k=-100", 1, "penalty", {"k": -100.0}))
+# The classic matrix games: 5000 one-step episodes. v2: every agent acts in [-1, 1] (the env's
+# continuous_actions, binned into the payoff's rows), so that every algorithm of the zoo, all of
+# them continuous-action methods, plays them; v1 took Discrete actions.
+register(Protocol("climbing", 2, "climbing", {"continuous_actions": True}))
+register(Protocol("penalty-k=-100", 2, "penalty", {"k": -100.0, "continuous_actions": True}))

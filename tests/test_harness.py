@@ -290,14 +290,14 @@ def test_sampling_does_not_change_the_training_numbers(tmp_path, protocol):
 
 def test_cli_records_samples(tmp_path):
     argv = ["train", "--algo", "fixed", "--protocol", "climbing", "--seed", "0",
-            "--out", str(tmp_path), "--config", "actions=[0,0]", "--record-samples", "3"]
-    assert main(argv) == 0
+            "--out", str(tmp_path), "--config", "actions=[-1,-1]", "--record-samples", "3"]
+    assert main(argv) == 0  # climbing's protocol acts in [-1, 1]: -1 picks the first row/column
     result = RunResult.read(harness.run_dir(tmp_path, "climbing", "fixed", 0) / "result.json")
     assert len(result.action_samples) == len(protocols.get("climbing").eval_points())
-    assert all(r["actions"] == [[0.0, 0.0]] * 3 and r["rewards"] == [11.0] * 3
+    assert all(r["actions"] == [[-1.0, -1.0]] * 3 and r["rewards"] == [11.0] * 3
                for r in result.action_samples)
     assert result.command == ("ro-bench train --algo fixed --protocol climbing --seed 0 --out "
-                              f"{tmp_path} --config 'actions=[0.0, 0.0]' --record-samples 3")
+                              f"{tmp_path} --config 'actions=[-1.0, -1.0]' --record-samples 3")
 
 
 def test_record_samples_needs_a_stateless_game(tmp_path, capsys):
@@ -314,13 +314,14 @@ def test_record_samples_needs_a_stateless_game(tmp_path, capsys):
 
 
 def test_diagnose_reports_the_ero_gap_of_a_matrix_game(tmp_path, capsys):
-    harness.train("fixed", "climbing", 0, tmp_path, {"actions": [0, 0]}, progress=False)
+    # climbing's protocol acts in [-1, 1], cut into 3 bins: -1 is action 0, 0 is action 1.
+    harness.train("fixed", "climbing", 0, tmp_path, {"actions": [-1, -1]}, progress=False)
     run = harness.run_dir(tmp_path, "climbing", "fixed", 0)
     assert main(["diagnose", "--run", str(run), "--samples", "20"]) == 0
     out = capsys.readouterr().out
     assert "ERO gap 0.0000 (per agent 0.0000, 0.0000), executed reward 11.0000" in out
     assert "optimal joint action [0, 0]: sampled 1.000" in out
-    harness.train("fixed", "climbing", 1, tmp_path, {"actions": [0, 1]}, progress=False)
+    harness.train("fixed", "climbing", 1, tmp_path, {"actions": [-1, 0]}, progress=False)
     assert main(["diagnose", "--run", str(harness.run_dir(tmp_path, "climbing", "fixed", 1))]) == 0
     # At (0, 1) (reward -30), agent 1 would answer with 0 (11) and agent 0 with 2 (7).
     out = capsys.readouterr().out
