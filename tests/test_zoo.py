@@ -19,6 +19,7 @@ from ro_bench.evaluation import is_decentralized  # noqa: E402
 # One protocol per env: the others differ only in parameters.
 ENV_PROTOCOLS = list({protocols.get(p).env_id: p for p in reversed(protocols.list())}.values())
 SMALL = {"batch_size": 16, "policy_batch_size": 4, "particles": 8, "fixed_particles": 4,
+         "update_every": 1,
          "value_samples": 4}
 STEPS = 6
 
@@ -27,6 +28,8 @@ def small_config(config_cls: type, protocol: protocols.Protocol, spaces) -> obje
     names = {f.name for f in dataclasses.fields(config_cls)}
     values = {k: v for k, v in SMALL.items() if k in names}
     values |= {k: 2 for k in ("learning_starts", "warmup_steps") if k in names}
+    if "warmup_fraction" in names:  # MMQ: uniform random actions for a share of the budget
+        values["warmup_fraction"] = 2 / protocol.budget
     values |= harness.budget_fields(config_cls, protocol)
     if "actions" in names:  # the fixed agent: the centre of every action box
         values["actions"] = [0.0] * spaces.n_agents

@@ -1,0 +1,59 @@
+"""The cost of one SVNR update against one MADDPG update, at the same batch size, in one run.
+
+Both agents are built with their default configs (batch 512) on the same env, their replay
+buffers filled with the same random transitions, and their ``gradient_step`` (one critic step, one
+policy step, the target updates) timed in interleaved rounds, one torch thread each. The paper
+reports SVNR at 2.2x MADDPG's wall time (H.5.4); our target is at most 1.5x.
+
+    cd benchmarks && ../.venv/bin/python bench_update.py
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import algorithms
+import ro_bench
+from _timing import rates
+from algorithms.config import override
+from ro_bench import harness, protocols
+
+PROTOCOLS = ("max_of_three-s2=1.5", "particle_gather")
+FILL = 2048  # random transitions in each replay buffer
+
+
+def filled_agent(algo: str, protocol_name: str) -> object:
+    protocol = protocols.get(protocol_name)
+    agent_cls, config_cls = algorithms.get(algo)
+    env = ro_bench.make_vec(protocol.env_id, FILL, **protocol.env_kwargs)
+    spaces = algorithms.EnvSpaces.from_vec(env)
+    config = override(config_cls(), harness.budget_fields(config_cls, protocol)
+                      | {"learning_starts": FILL + 1})
+    agent = agent_cls(config, spaces, 0)
+    obs, _ = env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    low = np.stack([s.low for s in spaces.action_spaces])
+    high = np.stack([s.high for s in spaces.action_spaces])
+    actions = rng.uniform(low, high, size=(FILL, *low.shape)).astype(np.float32)
+    state = env.state()
+    next_obs, rewards, terminated, truncated, infos = env.step(actions)
+    agent.observe(algorithms.Transitions(
+        obs=obs, state=state, actions=actions,
+        rewards=rewards, next_obs=infos["final_obs"], next_state=infos["final_state"],
+        terminated=terminated, truncated=truncated))
+    return agent
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    print(f"{'protocol':<22} {'svnr updates/s':>15} {'maddpg updates/s':>17} {'svnr/maddpg time':>17}")
+    for name in PROTOCOLS:
+        svnr, maddpg = filled_agent("svnr", name), filled_agent("maddpg", name)
+        r = rates({"svnr": svnr.gradient_step, "maddpg": maddpg.gradient_step}, calls=20)
+        print(f"{name:<22} {r['svnr']:>15.1f} {r['maddpg']:>17.1f} "
+              f"{r['maddpg'] / r['svnr']:>16.2f}x")
+
+
+if __name__ == "__main__":
+    main()
