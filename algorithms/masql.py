@@ -80,10 +80,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from gymnasium import spaces as gym_spaces
 from torch import Tensor, nn
 
 from algorithms.base import EnvSpaces, Transitions
+from algorithms.common.spaces import action_bounds
 from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
 from algorithms.common.alpha import SCHEDULES, alpha_at
 from algorithms.common.grouped import GroupedMLP
@@ -255,7 +255,7 @@ class MASQL:
     def __init__(self, config: MASQLConfig, spaces: EnvSpaces, seed: int) -> None:
         self.config = config
         self.spaces = spaces
-        self.low, self.high = _action_bounds(spaces)
+        self.low, self.high = action_bounds(spaces, "MASQL")
         self.n, self.act_dim = self.low.shape
         self.joint_dim = self.n * self.act_dim
         self.noise_dim = config.noise_dim or self.joint_dim
@@ -434,21 +434,3 @@ class MASQL:
         self.pending_rounds = progress["pending_rounds"]
         self.gradient_steps = progress["gradient_steps"]
         set_rng_state(progress["global_rngs"])
-
-
-def _action_bounds(spaces: EnvSpaces) -> tuple[np.ndarray, np.ndarray]:
-    """Per-agent ``low`` and ``high`` as float64 ``[n, d]``; MASQL needs equal, bounded 1-D
-    boxes."""
-    boxes = spaces.action_spaces
-    if not all(isinstance(s, gym_spaces.Box) for s in boxes):
-        raise ValueError("MASQL needs continuous (Box) actions; this env's are "
-                         f"{type(boxes[0]).__name__}. Matrix games offer continuous_actions=True.")
-    shapes = {s.shape for s in boxes}
-    if len(shapes) != 1 or len(next(iter(shapes))) != 1:
-        raise ValueError(f"MASQL needs every agent's actions in a 1-D Box of one size; "
-                         f"got {shapes}")
-    low = np.stack([s.low for s in boxes]).astype(np.float64)
-    high = np.stack([s.high for s in boxes]).astype(np.float64)
-    if not (np.isfinite(low).all() and np.isfinite(high).all()):
-        raise ValueError("MASQL squashes actions into the action box, which must be bounded")
-    return low, high

@@ -113,10 +113,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from gymnasium import spaces as gym_spaces
 from torch import Tensor
 
 from algorithms.base import EnvSpaces, Transitions
+from algorithms.common.spaces import action_bounds
 from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
 from algorithms.common.grouped import GroupedMLP
 from algorithms.common.target import soft_update
@@ -260,7 +260,7 @@ class MMQ:
     def __init__(self, config: MMQConfig, spaces: EnvSpaces, seed: int) -> None:
         self.config = config
         self.spaces = spaces
-        self.low, self.high = _action_bounds(spaces)
+        self.low, self.high = action_bounds(spaces, "MMQ")
         self.n, self.act_dim = self.low.shape
         self.obs_dim = int(np.prod(spaces.observation_space.shape))
         box = spaces.observation_space
@@ -489,19 +489,3 @@ class MMQ:
         self.pending_rounds = progress["pending_rounds"]
         self.train_calls = progress["train_calls"]
         set_rng_state(progress["global_rngs"])
-
-
-def _action_bounds(spaces: EnvSpaces) -> tuple[np.ndarray, np.ndarray]:
-    """Per-agent ``low`` and ``high`` as float64 ``[n, d]``; MMQ needs equal, bounded 1-D boxes."""
-    boxes = spaces.action_spaces
-    if not all(isinstance(s, gym_spaces.Box) for s in boxes):
-        raise ValueError("MMQ needs continuous (Box) actions; this env's are "
-                         f"{type(boxes[0]).__name__}. Matrix games offer continuous_actions=True.")
-    shapes = {s.shape for s in boxes}
-    if len(shapes) != 1 or len(next(iter(shapes))) != 1:
-        raise ValueError(f"MMQ needs every agent's actions in a 1-D Box of one size; got {shapes}")
-    low = np.stack([s.low for s in boxes]).astype(np.float64)
-    high = np.stack([s.high for s in boxes]).astype(np.float64)
-    if not (np.isfinite(low).all() and np.isfinite(high).all()):
-        raise ValueError("MMQ squashes actions into the action box, which must be bounded")
-    return low, high

@@ -102,10 +102,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from gymnasium import spaces as gym_spaces
 from torch import Tensor, nn
 
 from algorithms.base import EnvSpaces, Transitions
+from algorithms.common.spaces import action_bounds
 from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
 from algorithms.common.alpha import SCHEDULES, alpha_at
 from algorithms.common.grouped import GroupedMLP
@@ -557,20 +557,10 @@ class ROMMEO:
 
 
 def _action_bounds(spaces: EnvSpaces) -> tuple[np.ndarray, np.ndarray]:
-    """Per-agent ``low`` and ``high`` as float64 ``[n, d]``; ROMMEO needs two or more agents with
-    equal, bounded 1-D boxes."""
-    boxes = spaces.action_spaces
-    if not all(isinstance(s, gym_spaces.Box) for s in boxes):
-        raise ValueError("ROMMEO needs continuous (Box) actions; this env's are "
-                         f"{type(boxes[0]).__name__}. Matrix games offer continuous_actions=True.")
-    if len(boxes) < 2:
-        raise ValueError(f"ROMMEO models the other agents and needs at least 2; got {len(boxes)}")
-    shapes = {s.shape for s in boxes}
-    if len(shapes) != 1 or len(next(iter(shapes))) != 1:
-        raise ValueError(f"ROMMEO needs every agent's actions in a 1-D Box of one size; got "
-                         f"{shapes}")
-    low = np.stack([s.low for s in boxes]).astype(np.float64)
-    high = np.stack([s.high for s in boxes]).astype(np.float64)
-    if not (np.isfinite(low).all() and np.isfinite(high).all()):
-        raise ValueError("ROMMEO squashes actions into the action box, which must be bounded")
-    return low, high
+    """``action_bounds``, for two or more agents: ROMMEO models the others."""
+    if len(spaces.action_spaces) < 2:
+        raise ValueError(f"ROMMEO models the other agents and needs at least 2; got "
+                         f"{len(spaces.action_spaces)}")
+    return action_bounds(spaces, "ROMMEO")
+
+

@@ -72,10 +72,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from gymnasium import spaces as gym_spaces
 from torch import Tensor, nn
 
 from algorithms.base import EnvSpaces, Transitions
+from algorithms.common.spaces import action_bounds
 from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
 from algorithms.common.alpha import SCHEDULES, alpha_at
 from algorithms.common.soft_value import soft_value
@@ -239,7 +239,7 @@ class SVNR:
     def __init__(self, config: SVNRConfig, spaces: EnvSpaces, seed: int) -> None:
         self.config = config
         self.spaces = spaces
-        low, high = _action_bounds(spaces)
+        low, high = action_bounds(spaces, "SVNR")
         self.low, self.high = low, high
         self.n, self.act_dim = low.shape
         self.joint_dim = self.n * self.act_dim
@@ -423,22 +423,6 @@ class SVNR:
         self.gradient_steps = progress["gradient_steps"]
         self.dag_epoch = progress["dag_epoch"]
         set_rng_state(progress["global_rngs"])
-
-
-def _action_bounds(spaces: EnvSpaces) -> tuple[np.ndarray, np.ndarray]:
-    """Per-agent ``low`` and ``high`` as float64 ``[n, d]``; SVNR needs equal, bounded 1-D boxes."""
-    boxes = spaces.action_spaces
-    if not all(isinstance(s, gym_spaces.Box) for s in boxes):
-        raise ValueError("SVNR needs continuous (Box) actions; this env's are "
-                         f"{type(boxes[0]).__name__}. Matrix games offer continuous_actions=True.")
-    shapes = {s.shape for s in boxes}
-    if len(shapes) != 1 or len(next(iter(shapes))) != 1:
-        raise ValueError(f"SVNR needs every agent's actions in a 1-D Box of one size; got {shapes}")
-    low = np.stack([s.low for s in boxes]).astype(np.float64)
-    high = np.stack([s.high for s in boxes]).astype(np.float64)
-    if not (np.isfinite(low).all() and np.isfinite(high).all()):
-        raise ValueError("SVNR squashes actions into the action box, which must be bounded")
-    return low, high
 
 
 # ------------------------------------------------------------------------- named variants
