@@ -85,13 +85,12 @@ from torch import Tensor, nn
 from algorithms.base import EnvSpaces, Transitions
 from algorithms.common.spaces import action_bounds
 from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
-from algorithms.common.alpha import SCHEDULES, alpha_at
+from algorithms.common.alpha import AnnealedAlpha
 from algorithms.common.grouped import GroupedMLP
 from algorithms.common.soft_value import soft_value
 from algorithms.common.svgd import MIN_BANDWIDTH, squared_distances, svgd_direction
 from algorithms.common.target import soft_update
 from algorithms.common.torch_files import load_torch, save_torch
-from ro_bench.params import did_you_mean
 
 SQUASH_EPS = 1e-6
 
@@ -101,24 +100,11 @@ def _help(text: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class MASQLConfig:
+class MASQLConfig(AnnealedAlpha):
     """MASQL's settings: the authors' code's where the notes give them (2x100 MLPs, Adam 3e-4,
     batch 512, buffer 1e6, 16 value and 32 kernel particles, tau 0.01), SVNR's alpha schedule and
     the benchmark's gamma (see the module docstring)."""
 
-    total_steps: int = field(default=5000, metadata=_help(
-        "the training budget in env steps; the alpha schedule is laid out over it"))
-    alpha_schedule: str = field(default="geometric", metadata=_help(
-        f"temperature schedule: one of {', '.join(SCHEDULES)} (algorithms/common/alpha.py); "
-        "SVNR's, shared by every maximum-entropy method (App. H.5.3)"))
-    alpha_start: float = field(default=30.0, metadata=_help("first alpha (SVNR's default)"))
-    alpha_end: float = field(default=0.1, metadata=_help(
-        "last alpha of the annealed schedules (SVNR's default)"))
-    anneal_fraction: float = field(default=0.6, metadata=_help(
-        "linear/geometric: the share of total_steps over which alpha falls to alpha_end "
-        "(SVNR's default)"))
-    alpha_tau: float = field(default=2000.0, metadata=_help(
-        "exponential: decay time in env steps (eq. 20; SVNR's default)"))
     particles: int = field(default=32, metadata=_help(
         "joint-action particles per state in the sampler update (the authors' 32)"))
     fixed_particles: int = field(default=16, metadata=_help(
@@ -165,10 +151,7 @@ class MASQLConfig:
         "bit for bit only at the same thread count"))
 
     def __post_init__(self) -> None:
-        schedule = self.alpha_schedule
-        if schedule not in SCHEDULES:
-            raise ValueError(f"alpha_schedule must be one of {', '.join(SCHEDULES)}; got "
-                             f"{schedule!r}.{did_you_mean(schedule, SCHEDULES)}")
+        super().__post_init__()
         positive = ("total_steps", "value_samples", "batch_size", "policy_batch_size",
                     "buffer_size", "learning_starts", "update_every", "updates_per_step",
                     "target_update_every")
@@ -185,14 +168,7 @@ class MASQLConfig:
         for name in ("noise_dim", "torch_threads"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 or more; got {getattr(self, name)}")
-        alpha_at(self.alpha_schedule, 0, total_steps=self.total_steps, start=self.alpha_start,
-                 end=self.alpha_end, anneal_fraction=self.anneal_fraction, tau=self.alpha_tau)
 
-    def alpha(self, step: int) -> float:
-        """The temperature after ``step`` env steps."""
-        return alpha_at(self.alpha_schedule, step, total_steps=self.total_steps,
-                        start=self.alpha_start, end=self.alpha_end,
-                        anneal_fraction=self.anneal_fraction, tau=self.alpha_tau)
 
 
 # ----------------------------------------------------------------------------- pure functions

@@ -107,7 +107,7 @@ from torch import Tensor, nn
 from algorithms.base import EnvSpaces, Transitions
 from algorithms.common.spaces import action_bounds
 from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
-from algorithms.common.alpha import SCHEDULES, alpha_at
+from algorithms.common.alpha import AnnealedAlpha
 from algorithms.common.grouped import GroupedMLP
 from algorithms.common.target import soft_update
 from algorithms.common.torch_files import load_torch, save_torch
@@ -123,24 +123,11 @@ def _help(text: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class ROMMEOConfig:
+class ROMMEOConfig(AnnealedAlpha):
     """ROMMEO-AC's settings: the authors' code's where it gives them (networks, Adam 1e-2, gamma,
     tau, batch, prior window, penalty), the benchmark's shared alpha schedule, ours otherwise (see
     the module docstring)."""
 
-    total_steps: int = field(default=5000, metadata=_help(
-        "the training budget in env steps; the alpha schedule is laid out over it"))
-    alpha_schedule: str = field(default="geometric", metadata=_help(
-        f"temperature schedule: one of {', '.join(SCHEDULES)} (algorithms/common/alpha.py); "
-        "the same as SVNR's, as for every maximum-entropy method (App. H.5.3). Alpha weighs "
-        "the policy's entropy; the KL to the prior always has weight 1"))
-    alpha_start: float = field(default=30.0, metadata=_help(
-        "first alpha (SVNR's default: about the reward gap between the optima)"))
-    alpha_end: float = field(default=0.1, metadata=_help("last alpha of the annealed schedules"))
-    anneal_fraction: float = field(default=0.6, metadata=_help(
-        "linear/geometric: the share of total_steps over which alpha falls to alpha_end"))
-    alpha_tau: float = field(default=2000.0, metadata=_help(
-        "exponential: decay time in env steps (eq. 20)"))
     opponent_own_action: str = field(default="policy", metadata=_help(
         f"a_i in the opponent model's loss: one of {', '.join(OWN_ACTIONS)}; policy: re-sampled "
         "from pi_i(. | o_i, a_-i) and differentiated through a_-i (the authors' code), replay: "
@@ -200,7 +187,8 @@ class ROMMEOConfig:
         "bit for bit only at the same thread count"))
 
     def __post_init__(self) -> None:
-        for name, choices in (("alpha_schedule", SCHEDULES), ("opponent_own_action", OWN_ACTIONS)):
+        super().__post_init__()
+        for name, choices in (("opponent_own_action", OWN_ACTIONS),):
             value = getattr(self, name)
             if value not in choices:
                 raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}."
@@ -221,11 +209,6 @@ class ROMMEOConfig:
                              f"{self.log_std_max}")
         self.alpha(0)
 
-    def alpha(self, step: int) -> float:
-        """The temperature after ``step`` env steps."""
-        return alpha_at(self.alpha_schedule, step, total_steps=self.total_steps,
-                        start=self.alpha_start, end=self.alpha_end,
-                        anneal_fraction=self.anneal_fraction, tau=self.alpha_tau)
 
 
 # ----------------------------------------------------------------------------- pure functions

@@ -77,7 +77,7 @@ from torch import Tensor, nn
 from algorithms.base import EnvSpaces, Transitions
 from algorithms.common.spaces import action_bounds
 from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
-from algorithms.common.alpha import SCHEDULES, alpha_at
+from algorithms.common.alpha import AnnealedAlpha
 from algorithms.common.soft_value import soft_value
 from algorithms.common.grouped import GroupedMLP
 from algorithms.common.networks import mlp
@@ -95,7 +95,7 @@ def _help(text: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class SVNRConfig:
+class SVNRConfig(AnnealedAlpha):
     """SVNR's settings: App. F.2's where the paper gives them (batch, buffer, Adam, M in 16-64,
     kernel), ours otherwise (see the module docstring)."""
 
@@ -105,17 +105,6 @@ class SVNRConfig:
         "topology dag: env steps between redraws of the random DAG"))
     sample_k: int = field(default=1, metadata=_help(
         "topology sample: peers each agent negotiates with, redrawn every env step"))
-    total_steps: int = field(default=5000, metadata=_help(
-        "the training budget in env steps; the alpha schedule is laid out over it"))
-    alpha_schedule: str = field(default="geometric", metadata=_help(
-        f"temperature schedule: one of {', '.join(SCHEDULES)} (algorithms/common/alpha.py)"))
-    alpha_start: float = field(default=30.0, metadata=_help(
-        "first alpha (the paper's initial alpha'); about the reward gap between the optima"))
-    alpha_end: float = field(default=0.1, metadata=_help("last alpha of the annealed schedules"))
-    anneal_fraction: float = field(default=0.6, metadata=_help(
-        "linear/geometric: the share of total_steps over which alpha falls to alpha_end"))
-    alpha_tau: float = field(default=2000.0, metadata=_help(
-        "exponential: decay time in env steps (eq. 20)"))
     particles: int = field(default=32, metadata=_help(
         "M, joint-action particles per state in the sampler update (the paper searches 16-64)"))
     value_samples: int = field(default=32, metadata=_help(
@@ -149,7 +138,8 @@ class SVNRConfig:
         "bit for bit only at the same thread count"))
 
     def __post_init__(self) -> None:
-        for name, choices in (("topology", TOPOLOGIES), ("alpha_schedule", SCHEDULES)):
+        super().__post_init__()
+        for name, choices in (("topology", TOPOLOGIES),):
             value = getattr(self, name)
             if value not in choices:
                 raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}."
@@ -166,14 +156,7 @@ class SVNRConfig:
         for name in ("noise_dim", "torch_threads"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 or more; got {getattr(self, name)}")
-        alpha_at(self.alpha_schedule, 0, total_steps=self.total_steps, start=self.alpha_start,
-                 end=self.alpha_end, anneal_fraction=self.anneal_fraction, tau=self.alpha_tau)
 
-    def alpha(self, step: int) -> float:
-        """The temperature after ``step`` env steps."""
-        return alpha_at(self.alpha_schedule, step, total_steps=self.total_steps,
-                        start=self.alpha_start, end=self.alpha_end,
-                        anneal_fraction=self.anneal_fraction, tau=self.alpha_tau)
 
 
 # ----------------------------------------------------------------------------- pure functions

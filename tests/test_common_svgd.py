@@ -175,3 +175,22 @@ def test_grouped_mlp_is_one_independent_mlp_per_group() -> None:
     assert not torch.equal(changed[1], out[1])
     with pytest.raises(ValueError, match="n_groups=3"):
         net(torch.zeros(2, 10, 4))
+
+
+def test_every_maximum_entropy_method_shares_one_alpha_schedule() -> None:
+    """App. H.5.3: one schedule for SVNR, MASQL, PR2 and ROMMEO, defined once."""
+    import dataclasses
+
+    import algorithms
+    from algorithms.common.alpha import AnnealedAlpha
+
+    names = [f.name for f in dataclasses.fields(AnnealedAlpha)]
+    for algo in ("svnr", "svnr-m", "svnr-f", "masql", "pr2", "rommeo"):
+        _, config_cls = algorithms.get(algo)
+        assert issubclass(config_cls, AnnealedAlpha)
+        config = config_cls()
+        assert {n: getattr(config, n) for n in names} == \
+            {n: getattr(AnnealedAlpha(), n) for n in names}
+        assert config.alpha(0) == 30.0 and config.alpha(config.total_steps) == 0.1
+        with pytest.raises(ValueError, match="alpha_schedule must be one of .*geometric"):
+            config_cls(alpha_schedule="geometrc")

@@ -21,6 +21,7 @@ training budget. The schedules (``start`` and ``end`` are alpha's first and last
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 from ro_bench.params import did_you_mean, integer, real
 
@@ -57,3 +58,38 @@ def alpha_at(schedule: str, step: int, *, total_steps: int, start: float, end: f
 
 def _paper(step: int, start: float) -> float:
     return start + 500.0 * math.exp(-0.1 * max(step - 10, 0))
+
+
+@dataclass(frozen=True)
+class AnnealedAlpha:
+    """The temperature settings of every maximum-entropy method of the zoo, in one place: the
+    benchmark runs them all on one schedule (App. H.5.3). A config dataclass inherits these fields
+    (with their defaults, SVNR's) and calls ``super().__post_init__()`` from its own."""
+
+    total_steps: int = field(default=5000, metadata={"help": (
+        "the training budget in env steps; the alpha schedule is laid out over it (the harness "
+        "sets it to the protocol's budget)")})
+    alpha_schedule: str = field(default="geometric", metadata={"help": (
+        f"temperature schedule: one of {', '.join(SCHEDULES)} (algorithms/common/alpha.py); one "
+        "schedule for every maximum-entropy method (App. H.5.3)")})
+    alpha_start: float = field(default=30.0, metadata={"help": (
+        "first alpha (the paper's initial alpha'); about the reward gap between the optima of "
+        "the one-step games")})
+    alpha_end: float = field(default=0.1, metadata={"help": "last alpha of the annealed schedules"})
+    anneal_fraction: float = field(default=0.6, metadata={"help": (
+        "linear/geometric: the share of total_steps over which alpha falls to alpha_end")})
+    alpha_tau: float = field(default=2000.0, metadata={"help": (
+        "exponential: decay time in env steps (eq. 20)")})
+
+    def __post_init__(self) -> None:
+        if self.alpha_schedule not in SCHEDULES:
+            raise ValueError(f"alpha_schedule must be one of {', '.join(SCHEDULES)}; got "
+                             f"{self.alpha_schedule!r}."
+                             f"{did_you_mean(self.alpha_schedule, SCHEDULES)}")
+        self.alpha(0)  # checks every field, naming the bad one
+
+    def alpha(self, step: int) -> float:
+        """The temperature after ``step`` env steps."""
+        return alpha_at(self.alpha_schedule, step, total_steps=self.total_steps,
+                        start=self.alpha_start, end=self.alpha_end,
+                        anneal_fraction=self.anneal_fraction, tau=self.alpha_tau)
