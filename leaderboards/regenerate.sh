@@ -36,8 +36,11 @@ entries+=(
 # The paper's baselines (Table 2, App. G) on its RO tasks. On Particle Gather each trains every
 # few env steps (update_every) so that a run fits about 3 minutes of one core.
 declare -A pg_options=(
-  [maddpg]="--config update_every=8" [masql]="--config update_every=32"
-  [pr2]="--config update_every=20 --config value_samples=4" [rommeo]="--config update_every=16" [mmq]="--config update_every=100"
+  [maddpg]="--config update_every=8"
+  [masql]="--config update_every=32"
+  [pr2]="--config update_every=20 --config value_samples=4"
+  [rommeo]="--config update_every=16"
+  [mmq]="--config update_every=100"
 )
 for algo in maddpg masql pr2 rommeo mmq; do
   for protocol in "max_of_three-s2=1.5" "max_of_three-s2=2.0" "max_of_three-s2=3.0" \
