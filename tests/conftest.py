@@ -97,3 +97,23 @@ def _work_in_a_temporary_directory(tmp_path_factory):
     os.chdir(tmp_path_factory.mktemp("cwd"))
     yield
     os.chdir(previous)
+
+
+@pytest.fixture
+def restore_process_state():
+    """Agents seed the global RNGs and set torch's thread count and determinism when built; put
+    all of it back after the test (``pytestmark = pytest.mark.usefixtures(...)`` in a module)."""
+    import random
+
+    import numpy as np
+    import torch
+
+    saved = (random.getstate(), np.random.get_state(), torch.get_rng_state(),
+             torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(),
+             torch.is_deterministic_algorithms_warn_only_enabled())
+    yield
+    random.setstate(saved[0])
+    np.random.set_state(saved[1])
+    torch.set_rng_state(saved[2])
+    torch.set_num_threads(saved[3])
+    torch.use_deterministic_algorithms(saved[4], warn_only=saved[5])

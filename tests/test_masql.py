@@ -5,7 +5,6 @@ learning Max of Two."""
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import replace
 
 import numpy as np
@@ -29,18 +28,7 @@ LEARNING = protocols.Protocol("test-max_of_two-masql", 1, "max_of_two", budget=1
                               eval_every=500, eval_episodes=100)
 
 
-@pytest.fixture(autouse=True)
-def restore_process_state():
-    """MASQL seeds the global RNGs and sets torch's thread count; put them back afterwards."""
-    saved = (random.getstate(), np.random.get_state(), torch.get_rng_state(),
-             torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(),
-             torch.is_deterministic_algorithms_warn_only_enabled())
-    yield
-    random.setstate(saved[0])
-    np.random.set_state(saved[1])
-    torch.set_rng_state(saved[2])
-    torch.set_num_threads(saved[3])
-    torch.use_deterministic_algorithms(saved[4], warn_only=saved[5])
+pytestmark = pytest.mark.usefixtures("restore_process_state")
 
 
 def make_spaces(n: int = 3, act_dim: int = 1, obs_dim: int = 2, bound: float = 10.0) -> EnvSpaces:

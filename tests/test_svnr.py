@@ -4,7 +4,6 @@ determinism, exact resume, decentralized execution, and (slow) escaping Max of T
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import replace
 
 import numpy as np
@@ -26,18 +25,7 @@ SMALL = SVNRConfig(total_steps=400, batch_size=32, policy_batch_size=4, particle
                    value_samples=8, sampler_hidden=(16, 16), critic_hidden=(16, 16))
 
 
-@pytest.fixture(autouse=True)
-def restore_process_state():
-    """SVNR seeds the global RNGs and sets torch's thread count; put them back afterwards."""
-    saved = (random.getstate(), np.random.get_state(), torch.get_rng_state(),
-             torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(),
-             torch.is_deterministic_algorithms_warn_only_enabled())
-    yield
-    random.setstate(saved[0])
-    np.random.set_state(saved[1])
-    torch.set_rng_state(saved[2])
-    torch.set_num_threads(saved[3])
-    torch.use_deterministic_algorithms(saved[4], warn_only=saved[5])
+pytestmark = pytest.mark.usefixtures("restore_process_state")
 
 
 def make_spaces(n: int = 3, act_dim: int = 1, obs_dim: int = 2, bound: float = 10.0) -> EnvSpaces:
