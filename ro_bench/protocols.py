@@ -92,7 +92,7 @@ def get(name: str) -> Protocol:
         raise ValueError(f"unknown protocol {name!r}.{hint}") from None
 
 
-def list() -> list[str]:  # noqa: A001  (the name the issue and CLI use)
+def list() -> list[str]:  # noqa: A001  (the name the CLI uses)
     return [*_PROTOCOLS]
 
 
