@@ -26,15 +26,9 @@ SMALL = MMQConfig(total_steps=400, warmup_fraction=0.05, update_every=1, batch_s
                   actor_hidden=(16, 16), critic_hidden=(16, 16), model_hidden=(16, 16))
 
 
+from agent_doubles import make_spaces  # noqa: E402
+
 pytestmark = pytest.mark.usefixtures("restore_process_state")
-
-
-def make_spaces(n: int = 3, act_dim: int = 1, obs_dim: int = 2, bound: float = 10.0,
-                obs_low: float = -np.inf, obs_high: float = np.inf) -> EnvSpaces:
-    box = gym_spaces.Box(-bound, bound, (act_dim,), np.float32)
-    obs = gym_spaces.Box(obs_low, obs_high, (obs_dim,), np.float32)
-    return EnvSpaces(agents=tuple(f"agent_{i}" for i in range(n)), observation_space=obs,
-                     action_spaces=(box,) * n, state_space=obs)
 
 
 def transitions(obs: np.ndarray, actions: np.ndarray, reward: np.ndarray,

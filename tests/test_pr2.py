@@ -27,14 +27,9 @@ LEARNING = protocols.Protocol("test-max_of_two-pr2", 1, "max_of_two", budget=100
                               eval_every=500, eval_episodes=100)
 
 
+from agent_doubles import make_spaces  # noqa: E402
+
 pytestmark = pytest.mark.usefixtures("restore_process_state")
-
-
-def make_spaces(n: int = 3, act_dim: int = 1, obs_dim: int = 2, bound: float = 10.0) -> EnvSpaces:
-    box = gym_spaces.Box(-bound, bound, (act_dim,), np.float32)
-    free = gym_spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
-    return EnvSpaces(agents=tuple(f"agent_{i}" for i in range(n)), observation_space=free,
-                     action_spaces=(box,) * n, state_space=free)
 
 
 def fake_step(agent: PR2, rng: np.random.Generator, batch: int = 2) -> None:

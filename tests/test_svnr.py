@@ -25,14 +25,9 @@ SMALL = SVNRConfig(total_steps=400, batch_size=32, policy_batch_size=4, particle
                    value_samples=8, sampler_hidden=(16, 16), critic_hidden=(16, 16))
 
 
+from agent_doubles import make_spaces  # noqa: E402
+
 pytestmark = pytest.mark.usefixtures("restore_process_state")
-
-
-def make_spaces(n: int = 3, act_dim: int = 1, obs_dim: int = 2, bound: float = 10.0) -> EnvSpaces:
-    box = gym_spaces.Box(-bound, bound, (act_dim,), np.float32)
-    free = gym_spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
-    return EnvSpaces(agents=tuple(f"agent_{i}" for i in range(n)), observation_space=free,
-                     action_spaces=(box,) * n, state_space=free)
 
 
 def fake_step(agent: SVNR, rng: np.random.Generator, batch: int = 2) -> None:
