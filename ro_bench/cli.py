@@ -2,7 +2,8 @@
 
 ``list`` prints the environments, protocols and algorithms; ``play`` plays an environment with
 random actions; ``train`` runs one algorithm on one protocol with one seed; ``evaluate`` runs it
-on a range of seeds, several processes at a time, and prints the summary; ``submit`` checks
+on a range of seeds, several processes at a time, and prints the summary; ``grid`` runs a plan of
+many entries in one pool (``leaderboards/entries.txt`` by default); ``submit`` checks
 RunResults and stores them on the leaderboard.
 """
 
@@ -74,6 +75,24 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
                                   workers=args.workers, resume=args.resume,
                                   record_samples=args.record_samples)
     print(summary(args.algo, args.protocol, results))
+
+
+def cmd_grid(args: argparse.Namespace) -> None:
+    from ro_bench import grid
+
+    entries = grid.select(grid.read_plan(Path(args.plan)), args.algo, args.protocol)
+    seeds = parse_seeds(args.seeds) if args.seeds else None
+    done = grid.run(entries, Path(args.out), seeds, args.workers, args.resume)
+    for entry, results in done.results:
+        print(summary(entry.algo, entry.protocol, results))
+    if args.submit:
+        files = [harness.run_dir(Path(args.out), r.protocol, r.algorithm, r.seed) / "result.json"
+                 for _, results in done.results for r in results]
+        stored = submit(files, Path(args.submit), args.replace)
+        print(f"submitted {len(stored)} RunResults to {args.submit}")
+    print(f"{done.runs} runs of {len(entries)} entries with {args.workers} worker(s): "
+          f"{done.wall_time_s:.0f} s wall ({done.wall_time_s / 60:.1f} min); the runs' own wall "
+          f"times sum to {done.run_time_s:.0f} s")
 
 
 def cmd_diagnose(args: argparse.Namespace) -> None:
@@ -221,6 +240,22 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--kwarg", action="append", default=[], metavar="NAME=VALUE",
                    help="an environment parameter, e.g. --kwarg s2=1.5 (repeatable)")
     p.set_defaults(func=cmd_play)
+    p = sub.add_parser("grid", help="run a plan of entries (algorithm, protocol, options), every "
+                       "seed, in one pool of processes")
+    p.add_argument("--plan", default=str(BOARD / "entries.txt"),
+                   help="plan file, one `ALGO PROTOCOL [--config K=V]...` line per entry "
+                        "(default: the entries of record, %(default)s)")
+    p.add_argument("--algo", nargs="+", default=[], help="only these algorithms")
+    p.add_argument("--protocol", nargs="+", default=[], help="only these protocols")
+    p.add_argument("--seeds", help="e.g. 0-4 or 1,3,5 (default: each protocol's)")
+    p.add_argument("--workers", type=int, default=1, help="processes at a time")
+    p.add_argument("--out", required=True, help="root directory of the runs")
+    p.add_argument("--resume", action="store_true", help="continue interrupted runs in --out")
+    p.add_argument("--submit", metavar="BOARD",
+                   help="then submit the runs' RunResults to this leaderboard (as ro-bench submit)")
+    p.add_argument("--replace", action="store_true",
+                   help="with --submit: overwrite seeds already on the board")
+    p.set_defaults(func=cmd_grid)
     p = sub.add_parser("diagnose", help="ERO gap and mode coverage of a trained agent on a "
                                         "stateless game")
     p.add_argument("--run", required=True, help="a run directory (holding result.json)")

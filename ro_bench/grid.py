@@ -1,0 +1,172 @@
+"""A plan of runs: many (algorithm, protocol) entries, every seed, in one pool of processes.
+
+A plan file holds one entry per line, written as the options of ``ro-bench evaluate``::
+
+    # comments and blank lines are ignored
+    svnr max_of_three-s2=1.5 --record-samples 100
+    svnr particle_gather --config update_every=4 --config value_samples=16
+
+``leaderboards/entries.txt`` is the plan of the entries of record: ``leaderboards/regenerate.sh``
+and the Table 2 wall-time benchmark both run it, so a leaderboard entry's settings live there
+and nowhere else. ``read_plan`` checks every line (algorithm, protocol, config keys and types)
+before anything runs and names the line of a mistake.
+
+``run`` trains every (entry, seed) through ``harness.train`` with ``workers`` processes sharing
+one queue, longest protocol first, so no worker idles while another entry still has seeds left.
+The results are exactly those of ``ro-bench evaluate``: same run directories, same RunResults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shlex
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import algorithms
+from algorithms.config import override
+from ro_bench import harness, protocols
+from ro_bench.params import did_you_mean
+from ro_bench.results import RunResult
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One line of a plan: what ``ro-bench evaluate`` would be given."""
+
+    algo: str
+    protocol: str
+    overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+    record_samples: int = 0
+
+    def command(self) -> str:
+        words = [self.algo, self.protocol]
+        for key, value in self.overrides.items():
+            words += ["--config", f"{key}={value}"]
+        if self.record_samples:
+            words += ["--record-samples", str(self.record_samples)]
+        return shlex.join(words)
+
+
+class _LineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # raise, don't exit: the caller names the line
+        raise ValueError(message)
+
+
+def _line_parser() -> argparse.ArgumentParser:
+    parser = _LineParser(prog="plan line", add_help=False)
+    parser.add_argument("algo")
+    parser.add_argument("protocol")
+    parser.add_argument("--config", action="append", default=[])
+    parser.add_argument("--record-samples", type=int, default=0)
+    return parser
+
+
+def parse_line(text: str) -> Entry:
+    """One plan line -> ``Entry``, every name and config value checked."""
+    from ro_bench.cli import parse_kwargs
+
+    args = _line_parser().parse_args(shlex.split(text))
+    protocol = protocols.get(args.protocol)
+    _, config_cls = algorithms.get(args.algo)
+    overrides = parse_kwargs(args.config)
+    override(config_cls(), overrides)  # unknown keys and wrong types fail here
+    record_samples = harness.check_record_samples(protocol, args.record_samples)
+    return Entry(args.algo, args.protocol, overrides, record_samples)
+
+
+def read_plan(path: Path) -> list[Entry]:
+    """Every entry of a plan file; a bad line raises ``ValueError`` naming the file and line."""
+    if not Path(path).is_file():
+        raise ValueError(f"plan {str(path)!r} is not a file")
+    entries, seen = [], {}
+    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            entry = parse_line(text)
+        except ValueError as error:
+            raise ValueError(f"{path}:{number}: {error}") from None
+        key = (entry.algo, entry.protocol)
+        if key in seen:
+            raise ValueError(f"{path}:{number}: {entry.algo} on {entry.protocol} is already "
+                             f"planned at line {seen[key]}; one entry per algorithm and protocol")
+        seen[key] = number
+        entries.append(entry)
+    return entries
+
+
+def select(entries: Sequence[Entry], algos: Iterable[str] = (),
+           protocol_names: Iterable[str] = ()) -> list[Entry]:
+    """The entries whose algorithm is in ``algos`` and protocol in ``protocol_names`` (an empty
+    filter keeps all). A name that matches no entry is an error naming the nearest one."""
+    algos, protocol_names = list(algos), list(protocol_names)
+    for wanted, have, what in ((algos, {e.algo for e in entries}, "algorithm"),
+                               (protocol_names, {e.protocol for e in entries}, "protocol")):
+        for name in wanted:
+            if name not in have:
+                raise ValueError(f"no planned entry has the {what} {name!r}."
+                                 f"{did_you_mean(name, sorted(have))} Planned: "
+                                 f"{', '.join(sorted(have))}.")
+    return [e for e in entries
+            if (not algos or e.algo in algos) and (not protocol_names or e.protocol in protocol_names)]
+
+
+@dataclasses.dataclass
+class GridResult:
+    results: list[tuple[Entry, list[RunResult]]]  # in plan order; each entry's in seed order
+    wall_time_s: float  # the whole grid, first start to last finish
+
+    @property
+    def runs(self) -> int:
+        return sum(len(rs) for _, rs in self.results)
+
+    @property
+    def run_time_s(self) -> float:
+        """Sum of the runs' own wall times."""
+        return sum(r.wall_time_s for _, rs in self.results for r in rs)
+
+
+def jobs(entries: Sequence[Entry], seeds: Sequence[int] | None) -> list[tuple[int, int]]:
+    """Every (entry index, seed), longest protocol budget first, then in plan and seed order."""
+    order = sorted(range(len(entries)), key=lambda i: -protocols.get(entries[i].protocol).budget)
+    return [(i, seed) for i in order
+            for seed in (seeds if seeds is not None else protocols.get(entries[i].protocol).seeds)]
+
+
+def run(entries: Sequence[Entry], out: Path, seeds: Sequence[int] | None = None,
+        workers: int = 1, resume: bool = False) -> GridResult:
+    """Train every entry on ``seeds`` (default: each protocol's), ``workers`` at a time."""
+    from tqdm import tqdm
+
+    todo = jobs(entries, seeds)
+    started = time.perf_counter()
+    done: dict[int, list[RunResult]] = {i: [] for i in range(len(entries))}
+    bar = tqdm(total=len(todo), desc="grid", unit="run", disable=None, leave=False)
+    if workers <= 1:
+        for i, seed in todo:
+            done[i].append(_train(entries[i], seed, out, resume))
+            bar.update(1)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [(i, pool.submit(_train, entries[i], seed, out, resume)) for i, seed in todo]
+            for i, future in futures:
+                done[i].append(future.result())
+                bar.update(1)
+    bar.close()
+    wall = time.perf_counter() - started
+    return GridResult([(entries[i], sorted(done[i], key=lambda r: r.seed))
+                       for i in range(len(entries))], wall)
+
+
+def _train(entry: Entry, seed: int, out: Path, resume: bool) -> RunResult:
+    return harness.train(entry.algo, entry.protocol, seed, out, entry.overrides, resume,
+                         progress=False, record_samples=entry.record_samples)
