@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import algorithms
-from algorithms.config import override
+from algorithms.config import to_dict
 from ro_bench import harness, protocols
 from ro_bench.params import did_you_mean
 from ro_bench.results import RunResult
@@ -41,6 +41,12 @@ class Entry:
     protocol: str
     overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
     record_samples: int = 0
+
+    def config(self) -> dict[str, Any]:
+        """The config (as JSON values) that this entry's runs train with."""
+        _, config_cls = algorithms.get(self.algo)
+        return to_dict(harness.make_config(config_cls, protocols.get(self.protocol),
+                                           self.overrides))
 
     def command(self) -> str:
         words = [self.algo, self.protocol]
@@ -71,11 +77,10 @@ def parse_line(text: str) -> Entry:
 
     args = _line_parser().parse_args(shlex.split(text))
     protocol = protocols.get(args.protocol)
-    _, config_cls = algorithms.get(args.algo)
-    overrides = parse_kwargs(args.config)
-    override(config_cls(), overrides)  # unknown keys and wrong types fail here
-    record_samples = harness.check_record_samples(protocol, args.record_samples)
-    return Entry(args.algo, args.protocol, overrides, record_samples)
+    entry = Entry(args.algo, args.protocol, parse_kwargs(args.config),
+                  harness.check_record_samples(protocol, args.record_samples))
+    entry.config()  # unknown algorithms, config keys and value types fail here
+    return entry
 
 
 def read_plan(path: Path) -> list[Entry]:

@@ -56,7 +56,7 @@ def train(
     """
     protocol = protocols.get(protocol_name)
     agent_cls, config_cls = algorithms.get(algo)
-    config = override(config_cls(), {**budget_fields(config_cls, protocol), **(overrides or {})})
+    config = make_config(config_cls, protocol, overrides)
     record_samples = check_record_samples(protocol, record_samples)
     directory = run_dir(out, protocol_name, algo, seed)
     directory.mkdir(parents=True, exist_ok=True)
@@ -128,6 +128,12 @@ def train(
     )
     result.write(directory / "result.json")
     return result
+
+
+def make_config(config_cls: type, protocol: protocols.Protocol,
+                overrides: dict[str, Any] | None = None) -> Any:
+    """The config a run of ``protocol`` trains with: defaults, the budget, then ``overrides``."""
+    return override(config_cls(), {**budget_fields(config_cls, protocol), **(overrides or {})})
 
 
 def budget_fields(config_cls: type, protocol: protocols.Protocol) -> dict[str, Any]:

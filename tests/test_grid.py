@@ -1,0 +1,135 @@
+"""Plans of runs (ro_bench/grid.py) and the plan of the leaderboard's entries of record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ro_bench import grid, harness
+from ro_bench.cli import main
+from ro_bench.submit import BOARD
+
+PLAN = BOARD / "entries.txt"
+
+
+def write_plan(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "plan.txt"
+    path.write_text(text)
+    return path
+
+
+def test_plan_lines_parse_like_evaluate_options(tmp_path):
+    path = write_plan(tmp_path, "# the floor\n\nrandom max_of_two  # trailing comment\n"
+                                "svnr two_modalities --config alpha_end=1.0 --record-samples 7\n")
+    first, second = grid.read_plan(path)
+    assert (first.algo, first.protocol, first.overrides, first.record_samples) == \
+        ("random", "max_of_two", {}, 0)
+    assert (second.overrides, second.record_samples) == ({"alpha_end": 1.0}, 7)
+    assert second.config()["alpha_end"] == 1.0
+    assert second.config()["total_steps"] == 5000  # the protocol's budget, as a run records it
+    assert grid.parse_line(second.command()) == second
+
+
+@pytest.mark.parametrize("line, words", [
+    ("svnrr max_of_two", ["svnrr", "svnr"]),
+    ("svnr max_of_tow", ["max_of_tow", "max_of_two"]),
+    ("svnr max_of_two --config alpah_end=1", ["alpah_end", "alpha_end"]),
+    ("svnr max_of_two --config alpha_end=fast", ["alpha_end", "float"]),
+    ("svnr particle_gather --record-samples 5", ["record_samples=5", "stateless"]),
+    ("svnr max_of_two --record-samples -1", ["record_samples", "-1"]),
+    ("svnr max_of_two --seeds 0-4", ["--seeds"]),
+    ("svnr", ["protocol"]),
+])
+def test_a_bad_line_is_named_with_its_number(tmp_path, line, words):
+    path = write_plan(tmp_path, f"random max_of_two\n\n{line}\n")
+    with pytest.raises(ValueError) as error:
+        grid.read_plan(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}:3: ")
+    for word in words:
+        assert word in message
+
+
+def test_an_entry_is_planned_once(tmp_path):
+    path = write_plan(tmp_path, "random max_of_two\nrandom max_of_two --record-samples 3\n")
+    with pytest.raises(ValueError, match=r"plan.txt:2: .*already planned at line 1"):
+        grid.read_plan(path)
+
+
+def test_a_missing_plan_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="is not a file"):
+        grid.read_plan(tmp_path / "nope.txt")
+
+
+def test_select_filters_and_names_the_nearest_entry():
+    entries = grid.read_plan(PLAN)
+    chosen = grid.select(entries, ["svnr", "mmq"], ["particle_gather"])
+    assert [(e.algo, e.protocol) for e in chosen] == [("svnr", "particle_gather"),
+                                                      ("mmq", "particle_gather")]
+    assert grid.select(entries) == entries
+    with pytest.raises(ValueError, match="'particle_gater'.*'particle_gather'"):
+        grid.select(entries, protocol_names=["particle_gater"])
+    with pytest.raises(ValueError, match="'romeo'.*'rommeo'"):
+        grid.select(entries, algos=["romeo"])
+
+
+def test_jobs_start_with_the_longest_protocol():
+    entries = grid.read_plan(PLAN)
+    chosen = grid.select(entries, ["maddpg"], ["max_of_two", "particle_gather"])
+    jobs = grid.jobs(chosen, None)
+    assert [(chosen[i].protocol, seed) for i, seed in jobs] == \
+        [("particle_gather", s) for s in range(5)] + [("max_of_two", s) for s in range(5)]
+    assert grid.jobs(chosen, [7]) == [(1, 7), (0, 7)]
+
+
+def test_a_grid_gives_the_runs_of_evaluate(tmp_path):
+    entries = grid.select(grid.read_plan(PLAN), ["random"], ["max_of_two", "climbing"])
+    done = grid.run(entries, tmp_path / "grid", seeds=[0, 1], workers=2)
+    assert done.runs == 4 and done.wall_time_s > 0
+    assert done.run_time_s == pytest.approx(sum(r.wall_time_s for _, rs in done.results
+                                                for r in rs))
+    for entry, results in done.results:
+        assert [r.seed for r in results] == [0, 1]
+        alone = harness.train_seeds(entry.algo, entry.protocol, [0, 1], tmp_path / "alone")
+        assert [r.curve for r in results] == [r.curve for r in alone]
+        assert [r.config for r in results] == [entry.config()] * 2
+
+
+def test_cli_grid_runs_and_submits(tmp_path, capsys):
+    plan = write_plan(tmp_path, "random max_of_two\nrandom climbing\n")
+    board = tmp_path / "board"
+    argv = ["grid", "--plan", str(plan), "--out", str(tmp_path / "runs"), "--submit", str(board)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "random on max_of_two (5 seeds)" in out and "random on climbing (5 seeds)" in out
+    assert "10 runs of 2 entries with 1 worker(s)" in out
+    assert sorted(p.relative_to(board).as_posix() for p in board.rglob("seed_*.json")) == [
+        f"{protocol}/random/seed_{seed}.json" for protocol in ("climbing", "max_of_two")
+        for seed in range(5)]
+    assert main(argv) == 2  # already on the board
+    assert "--replace" in capsys.readouterr().err
+    assert main(argv + ["--replace"]) == 0
+    assert main(["grid", "--plan", str(plan), "--algo", "svnr", "--out", str(tmp_path)]) == 2
+    assert "no planned entry has the algorithm 'svnr'" in capsys.readouterr().err
+
+
+def board_entries() -> dict[tuple[str, str], list[dict]]:
+    entries: dict[tuple[str, str], list[dict]] = {}
+    for path in sorted(BOARD.glob("*/*/seed_*.json")):
+        entries.setdefault((path.parent.parent.name, path.parent.name), []).append(
+            json.loads(path.read_text()))
+    return entries
+
+
+def test_the_board_holds_exactly_the_planned_entries():
+    planned = {(e.protocol, e.algo): e for e in grid.read_plan(PLAN)}
+    stored = board_entries()
+    assert sorted(stored) == sorted(planned)
+    for key, results in stored.items():
+        entry = planned[key]
+        for result in results:  # each stored run trained with the planned settings
+            assert result["config"] == entry.config(), key
+            recorded = len(result.get("action_samples") or ())
+            assert (recorded > 0) == (entry.record_samples > 0), key
