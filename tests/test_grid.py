@@ -77,10 +77,10 @@ def test_select_filters_and_names_the_nearest_entry():
 
 def test_jobs_start_with_the_longest_protocol():
     entries = grid.read_plan(PLAN)
-    chosen = grid.select(entries, ["maddpg"], ["max_of_two", "particle_gather"])
+    chosen = grid.select(entries, ["maddpg"], ["max_of_three-s2=1.5", "particle_gather"])
     jobs = grid.jobs(chosen, None)
     assert [(chosen[i].protocol, seed) for i, seed in jobs] == \
-        [("particle_gather", s) for s in range(5)] + [("max_of_two", s) for s in range(5)]
+        [("particle_gather", s) for s in range(5)] + [("max_of_three-s2=1.5", s) for s in range(5)]
     assert grid.jobs(chosen, [7]) == [(1, 7), (0, 7)]
 
 
