@@ -10,7 +10,6 @@ RunResults and stores them on the leaderboard.
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,21 +21,8 @@ import algorithms
 import ro_bench
 from algorithms.config import describe
 from ro_bench import harness, plots, protocols
+from ro_bench.params import parse_kwargs
 from ro_bench.submit import BOARD, result_files, submit
-
-
-def parse_kwargs(pairs: Sequence[str]) -> dict[str, Any]:
-    """``["s2=1.5", "payoff=[[1,0],[0,1]]"]`` -> kwargs; values are Python literals."""
-    kwargs: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        if not sep or not name:
-            raise ValueError(f"--kwarg must look like NAME=VALUE; got {pair!r}")
-        try:
-            kwargs[name] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            kwargs[name] = text
-    return kwargs
 
 
 def cmd_list(args: argparse.Namespace) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 import algorithms
 from algorithms.config import to_dict
 from ro_bench import harness, protocols
-from ro_bench.params import did_you_mean
+from ro_bench.params import did_you_mean, parse_kwargs
 from ro_bench.results import RunResult
 
 
@@ -73,8 +73,6 @@ def _line_parser() -> argparse.ArgumentParser:
 
 def parse_line(text: str) -> Entry:
     """One plan line -> ``Entry``, every name and config value checked."""
-    from ro_bench.cli import parse_kwargs
-
     args = _line_parser().parse_args(shlex.split(text))
     protocol = protocols.get(args.protocol)
     entry = Entry(args.algo, args.protocol, parse_kwargs(args.config),
@@ -108,7 +106,8 @@ def read_plan(path: Path) -> list[Entry]:
 def select(entries: Sequence[Entry], algos: Iterable[str] = (),
            protocol_names: Iterable[str] = ()) -> list[Entry]:
     """The entries whose algorithm is in ``algos`` and protocol in ``protocol_names`` (an empty
-    filter keeps all). A name that matches no entry is an error naming the nearest one."""
+    filter keeps all). A name that matches no entry is an error naming the nearest one, and so
+    is a choice that leaves nothing to run."""
     algos, protocol_names = list(algos), list(protocol_names)
     for wanted, have, what in ((algos, {e.algo for e in entries}, "algorithm"),
                                (protocol_names, {e.protocol for e in entries}, "protocol")):
@@ -117,8 +116,12 @@ def select(entries: Sequence[Entry], algos: Iterable[str] = (),
                 raise ValueError(f"no planned entry has the {what} {name!r}."
                                  f"{did_you_mean(name, sorted(have))} Planned: "
                                  f"{', '.join(sorted(have))}.")
-    return [e for e in entries
-            if (not algos or e.algo in algos) and (not protocol_names or e.protocol in protocol_names)]
+    chosen = [e for e in entries if (not algos or e.algo in algos)
+              and (not protocol_names or e.protocol in protocol_names)]
+    if entries and not chosen:
+        raise ValueError(f"no planned entry runs {' or '.join(algos)} on "
+                         f"{' or '.join(protocol_names)}")
+    return chosen
 
 
 @dataclasses.dataclass
@@ -146,32 +149,14 @@ def jobs(entries: Sequence[Entry], seeds: Sequence[int] | None) -> list[tuple[in
 def run(entries: Sequence[Entry], out: Path, seeds: Sequence[int] | None = None,
         workers: int = 1, resume: bool = False) -> GridResult:
     """Train every entry on ``seeds`` (default: each protocol's), ``workers`` at a time."""
-    from tqdm import tqdm
-
     todo = jobs(entries, seeds)
     started = time.perf_counter()
-    done: dict[int, list[RunResult]] = {i: [] for i in range(len(entries))}
-    bar = tqdm(total=len(todo), desc="grid", unit="run", disable=None, leave=False)
-    if workers <= 1:
-        for i, seed in todo:
-            done[i].append(_train(entries[i], seed, out, resume))
-            bar.update(1)
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [(i, pool.submit(_train, entries[i], seed, out, resume)) for i, seed in todo]
-            for i, future in futures:
-                done[i].append(future.result())
-                bar.update(1)
-    bar.close()
+    finished = harness.train_many(
+        [(entries[i].algo, entries[i].protocol, seed, entries[i].overrides,
+          entries[i].record_samples) for i, seed in todo], out, workers, resume, "grid")
     wall = time.perf_counter() - started
-    return GridResult([(entries[i], sorted(done[i], key=lambda r: r.seed))
-                       for i in range(len(entries))], wall)
-
-
-def _train(entry: Entry, seed: int, out: Path, resume: bool) -> RunResult:
-    return harness.train(entry.algo, entry.protocol, seed, out, entry.overrides, resume,
-                         progress=False, record_samples=entry.record_samples)
+    done: dict[int, list[RunResult]] = {i: [] for i in range(len(entries))}
+    for (i, _), result in zip(todo, finished):
+        done[i].append(result)
+    return GridResult([(entry, sorted(done[i], key=lambda r: r.seed))
+                       for i, entry in enumerate(entries)], wall)

@@ -230,9 +230,20 @@ def train_seeds(algo: str, protocol_name: str, seeds: list[int], out: Path,
                 resume: bool = False, record_samples: int = 0) -> list[RunResult]:
     """``train`` for each seed, ``workers`` processes at a time; results in seed order."""
     check_record_samples(protocols.get(protocol_name), record_samples)  # before any worker starts
+    return train_many([(algo, protocol_name, s, overrides, record_samples) for s in seeds], out,
+                      workers, resume, f"{algo} {protocol_name}")
+
+
+Run = tuple[str, str, int, dict[str, Any] | None, int]  # algo, protocol, seed, overrides, samples
+
+
+def train_many(runs: list[Run], out: Path, workers: int = 1, resume: bool = False,
+               description: str = "runs") -> list[RunResult]:
+    """``train`` for each run, in this order, ``workers`` processes sharing one queue; the
+    RunResults in the same order. One process shows each run's steps; several, the runs done."""
     if workers <= 1:
-        return [train(algo, protocol_name, s, out, overrides, resume, True, record_samples)
-                for s in seeds]
+        return [train(algo, protocol_name, seed, out, overrides, resume, True, samples)
+                for algo, protocol_name, seed, overrides, samples in runs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -240,9 +251,9 @@ def train_seeds(algo: str, protocol_name: str, seeds: list[int], out: Path,
 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(train, algo, protocol_name, s, out, overrides, resume, False,
-                               record_samples) for s in seeds]
-        for future in tqdm(futures, desc=f"{algo} {protocol_name}", unit="seed", leave=False):
+        futures = [pool.submit(train, algo, protocol_name, seed, out, overrides, resume, False,
+                               samples) for algo, protocol_name, seed, overrides, samples in runs]
+        for future in tqdm(futures, desc=description, unit="run", leave=False):
             future.result()
         return [f.result() for f in futures]
 

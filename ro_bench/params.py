@@ -6,10 +6,12 @@ range and what was given, so that a bad kwarg never reaches the dynamics.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -105,3 +107,17 @@ def nearest(word: str, choices: Iterable[str]) -> list[str]:
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = nearest(word, choices)
     return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def parse_kwargs(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["s2=1.5", "payoff=[[1,0],[0,1]]"]`` -> kwargs; values are Python literals."""
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--kwarg must look like NAME=VALUE; got {pair!r}")
+        try:
+            kwargs[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            kwargs[name] = text
+    return kwargs

@@ -73,6 +73,8 @@ def test_select_filters_and_names_the_nearest_entry():
         grid.select(entries, protocol_names=["particle_gater"])
     with pytest.raises(ValueError, match="'romeo'.*'rommeo'"):
         grid.select(entries, algos=["romeo"])
+    with pytest.raises(ValueError, match="no planned entry runs svnr-m on particle_gather"):
+        grid.select(entries, ["svnr-m"], ["particle_gather"])
 
 
 def test_jobs_start_with_the_longest_protocol():
@@ -88,8 +90,7 @@ def test_a_grid_gives_the_runs_of_evaluate(tmp_path):
     entries = grid.select(grid.read_plan(PLAN), ["random"], ["max_of_two", "climbing"])
     done = grid.run(entries, tmp_path / "grid", seeds=[0, 1], workers=2)
     assert done.runs == 4 and done.wall_time_s > 0
-    assert done.run_time_s == pytest.approx(sum(r.wall_time_s for _, rs in done.results
-                                                for r in rs))
+    assert 0 < done.run_time_s <= 2 * done.wall_time_s  # two processes, each busy at most wall
     for entry, results in done.results:
         assert [r.seed for r in results] == [0, 1]
         alone = harness.train_seeds(entry.algo, entry.protocol, [0, 1], tmp_path / "alone")
