@@ -16,6 +16,11 @@ show:
 - the paper's figure (``ro_bench/data/paper.json``, Tables 1-3) where the paper reports one;
 - the command that re-runs the entry.
 
+Every string a table shows is escaped for its format: HTML by ``html.escape``, Markdown by a
+backslash before each character Markdown gives a meaning to, and commands as code spans fenced
+by more backticks than they hold. A submitted name or command can change no table but its own
+cell.
+
 Entries are ranked by IQM. Per protocol family (the env family: matrix, differential, particle,
 mamujoco) a probability-of-improvement matrix P(X > Y), averaged over the family's protocols that
 both algorithms were run on, is computed with rliable as well.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shlex
 import warnings
 from dataclasses import dataclass
@@ -35,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from ro_bench import protocols
+from ro_bench import journal, protocols
 from ro_bench.results import RunResult
 from ro_bench.submit import BOARD
 
@@ -116,7 +122,7 @@ class Entry:
     @property
     def command(self) -> str:
         """The ``ro-bench evaluate`` command that re-runs every seed of the entry."""
-        words = shlex.split(self.results[0].command)
+        words = self.results[0].command
         out: list[str] = []
         skip = False
         for word in words:
@@ -199,7 +205,12 @@ def read_entries(board: Path = BOARD, protocol: str | None = None) -> dict[str, 
     names = [protocol] if protocol else protocols.list()
     if protocol:
         protocols.get(protocol)  # a clear error for an unknown name
-    board = Path(board)
+    with journal.reading(board):
+        return read_tables(Path(board), names)
+
+
+def read_tables(board: Path, names: list[str]) -> dict[str, list[Entry]]:
+    """``read_entries`` of the protocols ``names``, for a caller holding the board's lock."""
     tables: dict[str, list[Entry]] = {}
     for name in names:
         entries = []
@@ -272,12 +283,36 @@ COLUMNS = ("Rank", "Algorithm", "Mean ± std", "IQM [95% CI]", "Success", "Paper
            "ERO gap", "Mode coverage", "Env steps", "Median wall time", "Decentralized")
 
 
-def _cells(rank: int, e: Entry) -> list[str]:
+# Mid-line (table cells, list items), these are all the characters that can start Markdown
+# syntax: emphasis, code, links and images (through '['), HTML and entities, cell breaks,
+# strikethrough and GitHub's maths.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&$])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def markdown_text(text: str) -> str:
+    """``text`` shown literally in Markdown, mid-line (a table cell, a list item): every
+    character Markdown could read as syntax is backslash-escaped, control characters become
+    spaces."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _CONTROL.sub(" ", text))
+
+
+def markdown_code(text: str) -> str:
+    """``text`` as a Markdown code span, fenced by one more backtick than its longest run."""
+    text = _CONTROL.sub(" ", text)
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _cells(rank: int, e: Entry, markdown: bool = False) -> list[str]:
+    """The cells of an entry's row; ``markdown``: its one submitted string escaped for it."""
     paper_cell = f"{e.paper[0]:.2f} ± {e.paper[1]:.2f}" if e.paper else "–"
     ero = f"{e.ero_gap:.3f}" if e.ero_gap is not None else "–"
     coverage = (" / ".join(f"{s:.2f}" for s in e.mode_coverage)
                 if e.mode_coverage is not None else "–")
-    return [str(rank), e.algorithm, f"{e.mean:.2f} ± {e.std:.2f}",
+    return [str(rank), markdown_text(e.algorithm) if markdown else e.algorithm,
+            f"{e.mean:.2f} ± {e.std:.2f}",
             f"{e.iqm:.2f} [{e.iqm_ci[0]:.2f}, {e.iqm_ci[1]:.2f}]",
             f"{e.success_rate:.0%} ({sum(r.success for r in e.results)}/{len(e.results)})",
             paper_cell, ero, coverage, ", ".join(f"{s:,}" for s in e.env_steps),
@@ -310,11 +345,11 @@ def to_markdown(tables: dict[str, list[Entry]],
     for name, entries in tables.items():
         lines += [f"## {name}", "", _protocol_line(name), ""]
         lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-        rows = [_cells(k + 1, e) for k, e in enumerate(entries)]
+        rows = [_cells(k + 1, e, markdown=True) for k, e in enumerate(entries)]
         rows += [_paper_only_cells(row) for row in missing_paper_rows(name, entries)]
         lines += ["| " + " | ".join(cells) + " |" for cells in rows]
         lines += ["", "Re-run:", ""]
-        lines += [f"- {e.algorithm}: `{e.command}`" for e in entries]
+        lines += [f"- {markdown_text(e.algorithm)}: {markdown_code(e.command)}" for e in entries]
         lines.append("")
         lines += [f"![{caption}]({file})\n" for file, caption in images.get(name, [])]
     lines += ["## Probability of improvement", "",
@@ -323,10 +358,11 @@ def to_markdown(tables: dict[str, list[Entry]],
     for fam, poi in improvement_matrices(tables).items():
         algos = poi["algorithms"]
         lines += [f"### {fam} ({', '.join(poi['protocols'])})", "",
-                  "| P(X > Y) | " + " | ".join(algos) + " |", "|" + "---|" * (len(algos) + 1)]
+                  "| P(X > Y) | " + " | ".join(map(markdown_text, algos)) + " |",
+                  "|" + "---|" * (len(algos) + 1)]
         for x, row in zip(algos, poi["matrix"]):
-            lines.append(f"| {x} | " + " | ".join("–" if v is None else f"{v:.2f}" for v in row)
-                         + " |")
+            lines.append(f"| {markdown_text(x)} | "
+                         + " | ".join("–" if v is None else f"{v:.2f}" for v in row) + " |")
         lines.append("")
     return "\n".join(lines)
 

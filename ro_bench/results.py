@@ -6,9 +6,15 @@ with a ``RunResultError`` naming the field and the reason.
 
 Rules, beyond each field's type (``bool`` is not an ``int``; an ``int`` is accepted for a float):
 counts (versions, seed, env steps) are ``>= 0``; floats are finite; ``protocol``, ``algorithm``,
-``code_revision`` and ``command`` are not blank; ``schema_version`` is one this code reads;
-``curve`` is ``(env_steps, metric)`` pairs with strictly increasing steps, none after
-``env_steps``; ``config_hash`` is the sha256 of the config's canonical JSON.
+and ``code_revision`` are not blank; ``schema_version`` is one this code reads; ``curve`` is
+``(env_steps, metric)`` pairs with strictly increasing steps, none after ``env_steps``;
+``returns`` holds the mean episode return at each curve point (one per point); ``config_hash`` is
+the sha256 of the config's canonical JSON; ``command`` is the argv that re-runs the run, at least
+two words, none holding a control character (a newline could forge lines of a generated table).
+
+A document is at most ``MAX_BYTES`` long and nests JSON at most ``MAX_DEPTH`` deep; integers have
+at most ``MAX_INT_DIGITS`` digits. Larger ones are refused before they are parsed, so a hostile
+file costs neither memory nor Python's recursion limit.
 
 ``diagnostics`` is null or the RO diagnostics of the final agent on a stateless game
 (``ro_bench.diagnostics.measure``)::
@@ -27,13 +33,18 @@ increasing and none after ``env_steps``.
 
 ``config``, ``hardware``, ``diagnostics`` and each action-sample record are kept in their JSON
 form (tuples become lists, numbers in lists of floats become floats), ``curve`` as a tuple of
-tuples and ``action_samples`` as a tuple, so ``RunResult.from_json(r.to_json()) == r`` holds
-exactly.
+tuples, ``returns``, ``command`` and ``action_samples`` as tuples, so
+``RunResult.from_json(r.to_json()) == r`` holds exactly.
 
 Schema versions
     1: the first release.
     2: adds ``diagnostics`` and ``action_samples``. A version-1 document (which has neither) reads
     as ``diagnostics=None, action_samples=()`` and is written back without them.
+    3: ``command`` is an argv list, not a shell string, and ``returns`` (the episode return at
+    each curve point) is added, so that ``final_return`` can be checked against it. A version-1
+    or version-2 document's command is split as a POSIX shell would (``shlex.split``; a string
+    that does not split is refused) and written back joined (``shlex.join``); it reads as
+    ``returns=()``.
 """
 
 from __future__ import annotations
@@ -44,6 +55,7 @@ import math
 import os
 import platform
 import re
+import shlex
 import subprocess
 from dataclasses import dataclass, fields
 from importlib import metadata
@@ -53,9 +65,15 @@ from typing import Any, Callable
 from ro_bench.atomic import atomic_write
 from ro_bench.params import nearest
 
-SCHEMA_VERSION = 2
-SUPPORTED_SCHEMA_VERSIONS = (1, 2)
-ADDED_IN = {"diagnostics": 2, "action_samples": 2}  # fields newer than schema version 1
+SCHEMA_VERSION = 3
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3)
+ADDED_IN = {"diagnostics": 2, "action_samples": 2, "returns": 3}  # newer than schema version 1
+COMMAND_AS_ARGV = 3  # the first schema version storing ``command`` as a list of words
+# Caps on a document: the largest entry of record (SVNR with 100 action samples per evaluation)
+# is about 0.3 MB and 6 levels deep.
+MAX_BYTES = 16 * 2**20
+MAX_DEPTH = 16
+MAX_INT_DIGITS = 30
 DIAGNOSTICS_KEYS = ("ero_gap", "ero_gap_per_agent", "executed_reward", "mode_coverage", "modes",
                     "samples")
 ACTION_RECORD_KEYS = ("env_steps", "actions", "rewards")
@@ -72,6 +90,7 @@ RECORDED_PACKAGES = (
 )
 _REPO_DIR = Path(__file__).resolve().parent.parent
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class RunResultError(ValueError):
@@ -122,14 +141,22 @@ class RunResult:
     """Git commit of the ro-bench checkout, ``+dirty`` if tracked files changed, or "unknown"."""
     packages: dict[str, str]
     hardware: dict[str, object]
-    command: str
-    """The exact shell command that re-runs this run."""
+    command: tuple[str, ...]
+    """The argv that re-runs this run: ``("ro-bench", "train", "--algo", ...)``."""
     diagnostics: dict | None = None
     """RO diagnostics of the final agent on a stateless game (ERO gap, mode coverage), or None."""
     action_samples: tuple[dict, ...] = ()
     """Joint actions sampled with ``explore=True`` at evaluation points, with their rewards."""
+    returns: tuple[float, ...] = ()
+    """The mean episode return at each curve point (schema 3; ``()`` in older documents)."""
 
     def __post_init__(self) -> None:
+        as_argv = self.schema_version >= COMMAND_AS_ARGV if isinstance(self.schema_version, int) \
+            else True
+        if isinstance(self.command, str) == as_argv:
+            form = "a list of words" if as_argv else "a shell command string"
+            raise RunResultError(f"must be {form} in schema version {self.schema_version}, got "
+                                 f"{self.command!r}", "command")
         for f in fields(self):
             try:
                 value = _CHECKS[f.name](getattr(self, f.name))
@@ -157,10 +184,15 @@ class RunResult:
             if self.schema_version < version and getattr(self, name) != _DEFAULTS[name]:
                 raise RunResultError(f"is not part of schema version {self.schema_version} "
                                      f"(added in version {version})", name)
+        if self.schema_version >= ADDED_IN["returns"] and len(self.returns) != len(self.curve):
+            raise RunResultError(f"{len(self.returns)} returns for {len(self.curve)} curve "
+                                 "points: one per point", "returns")
 
     def to_json(self) -> str:
         """The document: sorted keys, indent 2, floats in shortest round-trip form."""
         doc = {name: getattr(self, name) for name in _field_names(self.schema_version)}
+        if self.schema_version < COMMAND_AS_ARGV:
+            doc["command"] = shlex.join(self.command)
         return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False)
 
     def write(self, path: str | os.PathLike) -> None:
@@ -172,10 +204,16 @@ class RunResult:
     @classmethod
     def from_json(cls, text: str) -> RunResult:
         """Parse and validate a document; raise ``RunResultError`` saying what is wrong."""
+        if len(text) > MAX_BYTES or len(text.encode("utf-8")) > MAX_BYTES:
+            raise SizeError(f"the document is larger than the cap of {MAX_BYTES:,} bytes")
         try:
-            data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique)
+            data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique,
+                              parse_int=_parse_int)
         except json.JSONDecodeError as err:
             raise RunResultError(f"not JSON: {err}") from None
+        except RecursionError:
+            raise DepthError(f"JSON nests deeper than the cap of {MAX_DEPTH} levels") from None
+        check_depth(data)
         if not isinstance(data, dict):
             raise RunResultError(f"expected a JSON object, got {type(data).__name__}")
         if "schema_version" in data:  # another schema's fields would only confuse the reason
@@ -197,11 +235,13 @@ class RunResult:
     def read(cls, path: str | os.PathLike) -> RunResult:
         """Read and validate a file; errors name the file."""
         try:
-            return cls.from_json(Path(path).read_text(encoding="utf-8"))
+            with open(path, "rb") as file:
+                data = file.read(MAX_BYTES + 1)  # never more than the cap into memory
+            return cls.from_json(data.decode("utf-8"))
         except UnicodeDecodeError as err:
             raise RunResultError(f"not UTF-8 text: {err}", source=str(path)) from None
         except RunResultError as err:
-            raise RunResultError(err.reason, err.field, str(path)) from None
+            raise type(err)(err.reason, err.field, str(path)) from None
 
 
 def environment_info() -> tuple[str, dict[str, str], dict[str, object]]:
@@ -241,6 +281,32 @@ def _git(*args: str) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip()
+
+
+class SizeError(RunResultError):
+    """A document beyond ``MAX_BYTES``."""
+
+
+class DepthError(RunResultError):
+    """A document nesting JSON deeper than ``MAX_DEPTH``."""
+
+
+def check_depth(data: Any) -> None:
+    """Refuse parsed JSON nested deeper than ``MAX_DEPTH`` (iteratively: no recursion limit)."""
+    level = [data]
+    for depth in range(MAX_DEPTH + 1):
+        level = [v for x in level if isinstance(x, (dict, list))
+                 for v in (x.values() if isinstance(x, dict) else x)]
+        if not level:
+            return
+    raise DepthError(f"JSON nests deeper than the cap of {MAX_DEPTH} levels")
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise RunResultError(f"an integer of {len(text.lstrip('-'))} digits; at most "
+                             f"{MAX_INT_DIGITS} are read")
+    return int(text)
 
 
 # Field checks: each returns the normalised value or raises RunResultError(reason).
@@ -307,6 +373,26 @@ def _hash(value: object) -> str:
     if not isinstance(value, str) or not _SHA256_HEX.fullmatch(value):
         raise _fail("64 lowercase hex digits (sha256)", value)
     return value
+
+
+def _command(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):  # schema versions 1 and 2
+        try:
+            value = shlex.split(value)
+        except ValueError as err:
+            raise RunResultError(f"does not split into words as a shell command: {err}") from None
+    if not isinstance(value, (list, tuple)) or not all(isinstance(w, str) for w in value):
+        raise _fail("a list of words", value)
+    if len(value) < 2:
+        raise RunResultError(f"must hold the program and its arguments, got {list(value)!r}")
+    for word in value:
+        if _CONTROL.search(word):
+            raise RunResultError(f"the word {word!r} holds a control character")
+    return tuple(value)
+
+
+def _returns(value: object) -> tuple[float, ...]:
+    return tuple(_floats(value, "returns"))
 
 
 def _schema_version(value: object) -> int:
@@ -444,9 +530,10 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "code_revision": _text,
     "packages": _packages,
     "hardware": _json_object,
-    "command": _text,
+    "command": _command,
     "diagnostics": _diagnostics,
     "action_samples": _action_samples,
+    "returns": _returns,
 }
 
 

@@ -10,6 +10,10 @@ recorded action samples (``--record-samples``), the joint actions sampled over t
 (Figures 5, 7) of its first seed, and on ``two_modalities`` the perceived joint policy's density
 (Figure 3). Above the tables: the RO-severity curve of every algorithm run on the Max of Three
 widths (``ro-bench sweep-s2``).
+
+The README, the page and its figures are replaced in one transaction (``ro_bench.journal``) under
+the board's lock: a regeneration killed at any moment leaves the old set or the new one, and the
+page never refers to a figure that is not there.
 """
 
 from __future__ import annotations
@@ -18,8 +22,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from ro_bench import leaderboard, plots, protocols
-from ro_bench.atomic import atomic_write
+from ro_bench import journal, leaderboard, plots, protocols
 from ro_bench.submit import BOARD
 
 SITE = "site"
@@ -72,24 +75,18 @@ def images(plan: list, prefix: str = "") -> dict[str, list[tuple[str, str]]]:
 def write_board(board: Path = BOARD) -> list[Path]:
     """Write ``board/README.md`` and ``board/site/`` from the board's RunResults."""
     board = Path(board)
-    tables = leaderboard.read_entries(board)
-    site = board / SITE
-    site.mkdir(parents=True, exist_ok=True)
-    for old in site.glob("*.png"):
-        old.unlink()
-    plan = figure_plan(tables)
-    for _, file, _, draw in plan:
-        draw(site / file)
-    page = site / "index.html"
-    _write(page, leaderboard.to_html(tables, images(plan)))
-    readme = board / "README.md"
-    _write(readme, leaderboard.to_markdown(tables, images(plan, f"{SITE}/")))
-    return [readme, page, *sorted(site.glob("*.png"))]
-
-
-def _write(path: Path, text: str) -> None:
-    with atomic_write(path) as f:
-        f.write(text.encode())
+    with journal.locked(board), journal.transaction(board) as tx:
+        tables = leaderboard.read_tables(board, protocols.list())
+        plan = figure_plan(tables)
+        figures = [Path(SITE) / file for _, file, _, _ in plan]
+        for figure, (_, _, _, draw) in zip(figures, plan):
+            draw(tx.path(figure))
+        tx.write(Path(SITE) / "index.html", leaderboard.to_html(tables, images(plan)).encode())
+        tx.write("README.md", leaderboard.to_markdown(tables, images(plan, f"{SITE}/")).encode())
+        for old in sorted((board / SITE).glob("*.png")):
+            if old.relative_to(board) not in figures:
+                tx.delete(old.relative_to(board))
+    return [board / "README.md", board / SITE / "index.html", *(board / f for f in figures)]
 
 
 def _file(name: str) -> str:

@@ -4,10 +4,15 @@
 as the file of record ``<board>/<protocol>/<algorithm>/seed_<n>.json`` (in its canonical JSON,
 never the submitted bytes): one bad file and nothing is written. The checks against the board and
 the writes happen under an exclusive lock on ``<board>/.lock``, so concurrent submissions see each
-other's files and two of them never both fill the same slot.
+other's files and two of them never both fill the same slot. The files of one submission land in
+one transaction (``ro_bench.journal``): killed at any moment, the board holds all of them or none.
 
-A rejection is a ``SubmissionError`` whose ``rule`` names the rule broken:
+The rules check what a file says about itself, not whether its numbers are true: only re-running
+it can tell that (``ro-bench verify``). A rejection is a ``SubmissionError`` whose ``rule`` names
+the rule broken:
 
+``size``           the file is at most ``results.MAX_BYTES`` long
+``depth``          its JSON nests at most ``results.MAX_DEPTH`` deep
 ``schema``         the file is a RunResult of a schema version this ro-bench reads
 ``config_hash``    the recorded hash is the sha256 of the recorded config
 ``algorithm``      the algorithm's name can name a directory (letters, digits, ``_.:+-``)
@@ -16,6 +21,12 @@ A rejection is a ``SubmissionError`` whose ``rule`` names the rule broken:
 ``budget``         the run trained no more env steps than the protocol's budget
 ``incomplete``     the run trained its whole budget and its last evaluation is at the end
 ``decentralized``  execution was decentralized (or ``allow_centralized``: tables mark it)
+``final``          the final metric (and, from schema 3, the final return) is the curve's last
+``success``        ``success`` is the protocol's test: the final metric >= its success threshold
+``command``        the command is a ``ro-bench train`` argv naming the run's algorithm, protocol,
+                   seed, config overrides and ``--record-samples``; for an algorithm this
+                   ro-bench knows, the config those options give is exactly the recorded one
+``config_class``   a known algorithm's config reads back through its config class unchanged
 ``duplicate``      one submission holds each (protocol, algorithm, seed) at most once
 ``exists``         a seed already on the board is overwritten only with ``replace``
 ``config``         all seeds of an entry (protocol, algorithm) share one config
@@ -24,19 +35,20 @@ A rejection is a ``SubmissionError`` whose ``rule`` names the rule broken:
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
+import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from ro_bench import protocols
-from ro_bench.results import RunResult, RunResultError
+from ro_bench import command as train_command
+from ro_bench import journal, protocols
+from ro_bench.results import DepthError, RunResult, RunResultError, SizeError
 
 BOARD = Path(__file__).resolve().parent.parent / "leaderboards"
-RULES = ("schema", "config_hash", "algorithm", "protocol", "seed", "budget", "incomplete",
-         "decentralized", "duplicate", "exists", "config", "seed_set")
+RULES = ("size", "depth", "schema", "config_hash", "algorithm", "protocol", "seed", "budget",
+         "incomplete", "decentralized", "final", "success", "command", "config_class",
+         "duplicate", "exists", "config", "seed_set")
 # Registered names and ``module:Class`` paths; never '/', '..' or a hidden name on the board.
 _ALGORITHM_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:+-]*")
 
@@ -74,11 +86,14 @@ def submit(
     entries: dict[Path, dict[Path, tuple[Path, RunResult]]] = {}
     for target, submission in submitted.items():
         entries.setdefault(target.parent, {})[target] = submission
-    board.mkdir(parents=True, exist_ok=True)
-    with _locked(board / ".lock"):
+    with journal.locked(board), journal.transaction(board) as tx:
         for directory, submissions in entries.items():
             _check_entry(directory, submissions, replace)
-        return [_store(target, result) for target, (_, result) in submitted.items()]
+        stored = []
+        for target, (_, result) in submitted.items():
+            tx.write(target.relative_to(board), (result.to_json() + "\n").encode("utf-8"))
+            stored.append(Stored(target, target.exists()))
+    return stored
 
 
 def check_file(path: str | Path, allow_centralized: bool = False) -> RunResult:
@@ -86,7 +101,8 @@ def check_file(path: str | Path, allow_centralized: bool = False) -> RunResult:
     try:
         result = RunResult.read(path)
     except RunResultError as err:
-        rule = "config_hash" if err.field == "config_hash" else "schema"
+        rule = "size" if isinstance(err, SizeError) else "depth" if isinstance(err, DepthError) \
+            else "config_hash" if err.field == "config_hash" else "schema"
         unsourced = RunResultError(err.reason, err.field)  # SubmissionError names the file
         raise SubmissionError(rule, path, str(unsourced)) from None
     except OSError as err:
@@ -125,6 +141,95 @@ def _check_run(path: Path | str, result: RunResult, protocol: protocols.Protocol
     if not result.decentralized and not allow_centralized:
         raise SubmissionError("decentralized", path, "the agent's execution was not "
                               "decentralized; submit with --allow-centralized to list it, marked")
+    _check_consistency(path, result, protocol)
+    _check_command(path, result, protocol)
+
+
+def _check_consistency(path: Path | str, result: RunResult, protocol: protocols.Protocol) -> None:
+    """The rules ``final`` and ``success``: the result's summary is its curve's last point."""
+    if result.final_metric != result.curve[-1][1]:
+        raise SubmissionError("final", path, f"final_metric {result.final_metric!r} is not the "
+                              f"curve's last metric {result.curve[-1][1]!r}")
+    if result.returns and result.final_return != result.returns[-1]:
+        raise SubmissionError("final", path, f"final_return {result.final_return!r} is not the "
+                              f"last of returns, {result.returns[-1]!r}")
+    reached = result.final_metric >= protocol.success_threshold
+    if result.success != reached:
+        raise SubmissionError("success", path, f"success is {result.success}, but the final "
+                              f"metric {result.final_metric!r} {'>=' if reached else '<'} the "
+                              f"protocol's success threshold {protocol.success_threshold!r}")
+
+
+def _check_command(path: Path | str, result: RunResult, protocol: protocols.Protocol) -> None:
+    """The rules ``command`` and ``config_class``."""
+    try:
+        command = train_command.parse(result.command)
+    except ValueError as err:
+        raise SubmissionError("command", path, f"the command is not a `ro-bench train` command "
+                              f"this ro-bench can re-run: {err}") from None
+    samples = len(result.action_samples[0]["actions"]) if result.action_samples else 0
+    named = {"--algo": (command.algo, result.algorithm),
+             "--protocol": (command.protocol, result.protocol),
+             "--seed": (command.seed, result.seed),
+             "--record-samples": (command.record_samples, samples)}
+    for option, (said, recorded) in named.items():
+        if said != recorded:
+            raise SubmissionError("command", path, f"the command's {option} {said!r} is not the "
+                                  f"run's {recorded!r}")
+    config_cls = known_config_class(result.algorithm)
+    if config_cls is None:  # an outside algorithm: its overrides at least must be in the config
+        expected = {**result.config, **_json_values(command.overrides)}
+    else:
+        _check_config_class(path, config_cls, result.config)
+        from ro_bench import harness
+
+        try:
+            expected = _json_values(harness.make_config(config_cls, protocol, command.overrides))
+        except ValueError as err:
+            raise SubmissionError("command", path, f"the command's --config is not valid for "
+                                  f"{result.algorithm}: {err}") from None
+    differ = sorted(k for k in {*expected, *result.config}
+                    if expected.get(k, ...) != result.config.get(k, ...))
+    if differ:
+        shown = ", ".join(f"{k}: command {expected.get(k, '(unset)')!r}, config "
+                          f"{result.config.get(k, '(unset)')!r}" for k in differ[:5])
+        raise SubmissionError("command", path, f"the command trains another config than the "
+                              f"one recorded ({shown})")
+
+
+def known_config_class(algorithm: str) -> type | None:
+    """The config class of a registered or installed (entry point) algorithm, or None. A
+    ``module:Class`` name is never imported: a submitted file must not choose code to run."""
+    import algorithms
+
+    if algorithm not in algorithms.list_algorithms():
+        return None
+    return algorithms.get(algorithm)[1]
+
+
+def _check_config_class(path: Path | str, config_cls: type, config: dict) -> None:
+    from algorithms.config import from_dict
+
+    try:
+        parsed = _json_values(from_dict(config_cls, config))
+    except ValueError as err:
+        raise SubmissionError("config_class", path, f"the config does not parse with "
+                              f"{config_cls.__name__}: {err}") from None
+    missing = sorted(set(parsed) - set(config))
+    if missing:
+        raise SubmissionError("config_class", path, f"the config lacks the fields {missing} of "
+                              f"{config_cls.__name__}")
+    if parsed != config:
+        raise SubmissionError("config_class", path, f"the config does not read back unchanged "
+                              f"through {config_cls.__name__}")
+
+
+def _json_values(config: Any) -> dict[str, Any]:
+    """A config dataclass or a dict of overrides as JSON values, as a RunResult holds them."""
+    from algorithms.config import to_dict
+
+    values = to_dict(config) if not isinstance(config, dict) else config
+    return json.loads(json.dumps(values))
 
 
 def _check_entry(directory: Path, submissions: dict[Path, tuple[Path, RunResult]],
@@ -151,13 +256,6 @@ def _check_entry(directory: Path, submissions: dict[Path, tuple[Path, RunResult]
                               f"missing {missing}")
 
 
-def _store(path: Path, result: RunResult) -> Stored:
-    replaced = path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    result.write(path)  # atomic, canonical JSON
-    return Stored(path, replaced)
-
-
 def record_path(board: Path, result: RunResult) -> Path:
     """The file of record of a result; ':' becomes '.' as in the harness's run directories."""
     return Path(board) / result.protocol / result.algorithm.replace(":", ".") / \
@@ -176,11 +274,3 @@ def result_files(paths: Iterable[str | Path]) -> list[Path]:
         else:
             files.append(path)
     return files
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created if missing); closing the file releases it."""
-    with open(path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield

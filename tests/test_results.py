@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import re
+import shlex
 import subprocess
 from importlib import metadata
 from importlib.util import find_spec
@@ -24,6 +25,8 @@ ACTION_SAMPLES = [
     {"env_steps": 5, "actions": [[0.5, -1e-300], [1.0, 0.1 + 0.2]], "rewards": [2.5, 1 / 3]},
 ]
 LEADERBOARDS = Path(__file__).resolve().parent.parent / "leaderboards"
+COMMAND = ["ro-bench", "train", "--algo", "svnr", "--protocol", "max_of_three", "--seed", "3",
+           "--config", "name='svnr'"]
 
 
 def sample(**changes) -> RunResult:
@@ -45,9 +48,10 @@ def sample(**changes) -> RunResult:
         code_revision="0" * 40 + "+dirty",
         packages={"numpy": "2.4.6"},
         hardware={"machine": "x86_64", "cpu_count": 8},
-        command="ro-bench train max_of_three svnr --seed 3",
+        command=COMMAND,
         diagnostics=DIAGNOSTICS,
         action_samples=ACTION_SAMPLES,
+        returns=[1.0, 2.5, 1 / 3],
     )
     return RunResult(**{**fields, **changes})
 
@@ -81,6 +85,7 @@ def test_round_trip_is_exact():
     assert back.diagnostics["ero_gap_per_agent"] == [1.5, 0.30000000000000004]
     assert back.action_samples[1]["rewards"][1].hex() == (1 / 3).hex()
     assert back.action_samples[1]["actions"][0] == [0.5, -1e-300]
+    assert back.command == tuple(COMMAND) and back.returns == (1.0, 2.5, 1 / 3)
 
 
 def test_document_is_sorted_indented_json_of_every_field():
@@ -94,9 +99,9 @@ def test_document_is_sorted_indented_json_of_every_field():
 def test_inputs_are_normalised_to_their_json_form():
     config = {"hidden": (64, 64)}  # as dataclasses.asdict gives a tuple field
     result = sample(config=config, config_hash=config_hash(config), wall_time_s=2,
-                    curve=[[0, 1], [5, 2]], env_steps=5)
+                    curve=[[0, 1], [5, 2]], env_steps=5, returns=[3, 4])
     assert result.config == {"hidden": [64, 64]}
-    assert result.curve == ((0, 1.0), (5, 2.0))
+    assert result.curve == ((0, 1.0), (5, 2.0)) and result.returns == (3.0, 4.0)
     assert type(result.wall_time_s) is float and type(result.curve[0][1]) is float
     # Numbers of the diagnostics and action samples are floats, their lists JSON lists.
     assert result.diagnostics["modes"] == [[0.0, 0.0], [1.0, 1.0]]
@@ -115,7 +120,7 @@ def test_ints_are_accepted_for_floats():
 
 
 def test_empty_curve_is_allowed():
-    assert RunResult.from_json(doc(curve=[])).curve == ()
+    assert RunResult.from_json(doc(curve=[], returns=[])).curve == ()
 
 
 def test_no_diagnostics_and_no_action_samples_are_allowed():
@@ -125,7 +130,8 @@ def test_no_diagnostics_and_no_action_samples_are_allowed():
 
 
 def test_schema_version_1_reads_without_the_version_2_fields():
-    result = RunResult.from_json(doc(schema_version=1, diagnostics=..., action_samples=...))
+    result = RunResult.from_json(doc(schema_version=1, diagnostics=..., action_samples=...,
+                                     returns=..., command=shlex.join(COMMAND)))
     assert result.schema_version == 1
     assert result.diagnostics is None and result.action_samples == ()
     text = result.to_json()
@@ -134,10 +140,41 @@ def test_schema_version_1_reads_without_the_version_2_fields():
 
 
 def test_version_1_results_cannot_hold_version_2_fields():
+    old = dict(command=shlex.join(COMMAND), returns=())
     with pytest.raises(RunResultError, match="'diagnostics'.*not part of schema version 1"):
-        sample(schema_version=1, action_samples=())
+        sample(schema_version=1, action_samples=(), **old)
     with pytest.raises(RunResultError, match="'action_samples'.*not part of schema version 1"):
-        sample(schema_version=1, diagnostics=None)
+        sample(schema_version=1, diagnostics=None, **old)
+    with pytest.raises(RunResultError, match="'returns'.*not part of schema version 2"):
+        sample(schema_version=2, command=shlex.join(COMMAND))
+
+
+def test_version_2_commands_are_split_into_words_and_joined_back():
+    text = doc(schema_version=2, returns=..., command="ro-bench train --config 'a=[1, 2]'")
+    result = RunResult.from_json(text)
+    assert result.command == ("ro-bench", "train", "--config", "a=[1, 2]")
+    assert result.returns == ()
+    assert json.loads(result.to_json())["command"] == "ro-bench train --config 'a=[1, 2]'"
+    assert RunResult.from_json(result.to_json()) == result
+
+
+def test_every_board_file_reads_and_writes_back_byte_for_byte():
+    for path in LEADERBOARDS.rglob("seed_*.json"):
+        assert RunResult.read(path).to_json() + "\n" == path.read_text(), path
+
+
+def test_oversized_and_deeply_nested_documents_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "MAX_BYTES", 1000)
+    path = tmp_path / "big.json"
+    path.write_text(doc())
+    with pytest.raises(results.SizeError, match="cap of 1,000 bytes") as caught:
+        RunResult.read(path)
+    assert str(path) in str(caught.value)
+    monkeypatch.undo()
+    with pytest.raises(results.DepthError, match="deeper than the cap of 16"):
+        RunResult.from_json("[" * 100_000 + "]" * 100_000)  # beyond Python's recursion limit
+    with pytest.raises(results.DepthError, match="deeper than the cap of 16"):
+        RunResult.from_json('{"config": ' + "[" * 17 + "]" * 17 + "}")
 
 
 def test_version_1_files_still_read_and_write_back_unchanged():
@@ -220,12 +257,14 @@ BAD_DOCUMENTS = [
      ["missing fields", "'seed'", "'curve'", "'command'"]),
     ("unknown", doc(finl_metric=1.0, notes="hi"), None,
      ["unknown fields", "'finl_metric' (did you mean 'final_metric'?)", "'notes'"]),
-    ("schema-too-new", doc(schema_version=3, other_field=1), "schema_version",
-     ["schema version 3 is not supported", "versions 1, 2"]),
-    ("v1-with-v2-fields", doc(schema_version=1), None,
+    ("schema-too-new", doc(schema_version=4, other_field=1), "schema_version",
+     ["schema version 4 is not supported", "versions 1, 2, 3"]),
+    ("v1-with-v2-fields", doc(schema_version=1, returns=...), None,
      ["unknown fields", "'diagnostics'", "'action_samples'"]),
-    ("v2-without-v2-fields", doc(diagnostics=..., action_samples=...), None,
+    ("v2-without-v2-fields", doc(schema_version=2, returns=..., diagnostics=...,
+                                 action_samples=...), None,
      ["missing fields", "'diagnostics'", "'action_samples'"]),
+    ("v3-without-returns", doc(returns=...), None, ["missing fields", "'returns'"]),
     ("schema-string", doc(schema_version="1"), "schema_version", ["expected an integer", "str"]),
     ("seed-bool", doc(seed=True), "seed", ["expected an integer", "bool"]),
     ("seed-float", doc(seed=1.5), "seed", ["expected an integer", "float"]),
@@ -242,7 +281,20 @@ BAD_DOCUMENTS = [
     ("decentralized-string", doc(decentralized="yes"), "decentralized", ["true or false"]),
     ("protocol-empty", doc(protocol=""), "protocol", ["must not be empty"]),
     ("algorithm-blank", doc(algorithm="  "), "algorithm", ["must not be empty"]),
-    ("command-empty", doc(command=""), "command", ["must not be empty"]),
+    ("command-empty", doc(command=[]), "command", ["the program and its arguments"]),
+    ("command-string-in-v3", doc(command="ro-bench train"), "command",
+     ["must be a list of words in schema version 3"]),
+    ("command-list-in-v2", doc(schema_version=2, returns=...), "command",
+     ["must be a shell command string in schema version 2"]),
+    ("command-unsplittable", doc(schema_version=2, returns=..., command="ro-bench 'train"),
+     "command", ["does not split", "No closing quotation"]),
+    ("command-newline", doc(command=["ro-bench", "train\n| fake | row |"]), "command",
+     ["control character"]),
+    ("command-number", doc(command=["ro-bench", 3]), "command", ["a list of words"]),
+    ("returns-count", doc(returns=[1.0]), "returns", ["1 returns for 3 curve points"]),
+    ("returns-nan", doc(returns=[1.0, 2.0, "x"]), "returns", ["returns[2]"]),
+    ("huge-integer", doc().replace('"seed": 3', '"seed": ' + "9" * 5000), None,
+     ["5000 digits"]),
     ("code-revision-number", doc(code_revision=7), "code_revision", ["expected a string"]),
     ("protocol-number", doc(protocol=3), "protocol", ["expected a string", "int"]),
     ("config-list", doc(config=[1]), "config", ["expected an object"]),
