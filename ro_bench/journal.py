@@ -128,6 +128,8 @@ def transaction(root: str | os.PathLike[str]) -> Iterator[Transaction]:
         yield tx
     except BaseException:
         shutil.rmtree(tx.staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            tx.staging.parent.rmdir()  # the staging root, if no other transaction's is there
         raise
     tx.commit()
 

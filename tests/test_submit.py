@@ -13,7 +13,7 @@ from typing import Callable
 
 import pytest
 
-from ro_bench import harness, protocols
+from ro_bench import harness, protocols, results
 from ro_bench.cli import main
 from ro_bench.results import RunResult, config_hash
 from ro_bench.submit import RULES, Stored, SubmissionError, submit
@@ -21,6 +21,7 @@ from ro_bench.submit import RULES, Stored, SubmissionError, submit
 PROTOCOL = "max_of_three-s2=1.5"
 SEEDS = protocols.get(PROTOCOL).seeds
 OTHER_CONFIG = {"lr": 0.001}
+OUTSIDE = "my_package.agents:Agent"  # an algorithm this ro-bench does not know
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +75,26 @@ def contents(board: Path) -> dict[str, bytes]:
             for p in board.rglob("*") if p.is_file() and p.name != ".lock"}
 
 
+def retrained(result: RunResult, algorithm: str | None = None, config: dict | None = None,
+              **changes) -> RunResult:
+    """The result as if ``algorithm`` had trained it with ``config``, its command saying so."""
+    algorithm = result.algorithm if algorithm is None else algorithm
+    config = result.config if config is None else config
+    command = ["ro-bench", "train", "--algo", algorithm, "--protocol", result.protocol,
+               "--seed", str(result.seed), "--out", "runs"]
+    for key, value in config.items():
+        command += ["--config", f"{key}={value!r}"]
+    return dataclasses.replace(result, algorithm=algorithm, config=config,
+                               config_hash=config_hash(config), command=tuple(command), **changes)
+
+
 def with_config(result: RunResult, config: dict) -> RunResult:
-    return dataclasses.replace(result, config=config, config_hash=config_hash(config))
+    """An outside algorithm's result (so any config is valid) trained with ``config``."""
+    return retrained(result, OUTSIDE, config)
+
+
+def outside(results: list[RunResult]) -> list[RunResult]:
+    return [retrained(r, OUTSIDE) for r in results]
 
 
 # --- rejections: (rule, a fragment of the message, the files submitted) ------------------------
@@ -130,17 +149,20 @@ def _seed_not_in_protocol(tmp, runs, board):
 def _over_budget(tmp, runs, board):
     budget = protocols.get(PROTOCOL).budget
     longer = dataclasses.replace(runs[4], env_steps=budget + 250,
-                                 curve=(*runs[4].curve, (budget + 250, 0.0)))
+                                 curve=(*runs[4].curve, (budget + 250, 0.0)),
+                                 returns=(*runs[4].returns, 0.0))
     return save(tmp / "in", [*runs[:4], longer])
 
 
 def _stopped_early(tmp, runs, board):
-    short = dataclasses.replace(runs[1], env_steps=runs[1].curve[-2][0], curve=runs[1].curve[:-1])
+    short = dataclasses.replace(runs[1], env_steps=runs[1].curve[-2][0], curve=runs[1].curve[:-1],
+                                returns=runs[1].returns[:-1])
     return save(tmp / "in", [runs[0], short, *runs[2:]])
 
 
 def _no_final_evaluation(tmp, runs, board):
-    return save(tmp / "in", [*runs[:4], dataclasses.replace(runs[4], curve=runs[4].curve[:-1])])
+    return save(tmp / "in", [*runs[:4], dataclasses.replace(runs[4], curve=runs[4].curve[:-1],
+                                                            returns=runs[4].returns[:-1])])
 
 
 def _centralized(tmp, runs, board):
@@ -158,12 +180,78 @@ def _already_on_board(tmp, runs, board):
 
 
 def _mixed_configs(tmp, runs, board):
-    return save(tmp / "in", [*runs[:4], with_config(runs[4], OTHER_CONFIG)])
+    return save(tmp / "in", [*outside(runs[:4]), with_config(runs[4], OTHER_CONFIG)])
 
 
 def _config_differs_from_board(tmp, runs, board):
-    put_on_board(board, runs[:3])
+    put_on_board(board, outside(runs[:3]))
     return save(tmp / "in", [with_config(r, OTHER_CONFIG) for r in runs[3:]])
+
+
+def _too_large(tmp, runs, board):
+    files = _good(tmp, runs, board)
+    files[1].write_text(files[1].read_text() + " " * results.MAX_BYTES)
+    return files
+
+
+def _nested_too_deep(tmp, runs, board):
+    files = _good(tmp, runs, board)
+    deep: dict = {}
+    for _ in range(40):
+        deep = {"x": deep}
+    edit(files[2], hardware=deep)
+    return files
+
+
+def _forged_summary(tmp, runs, board):
+    """The issue's forgery: a random run renamed, its final metric and success raised."""
+    forged = [dataclasses.replace(retrained(r, "x"), final_metric=10.0, success=True)
+              for r in runs]
+    return save(tmp / "in", forged)
+
+
+def _forged_final_return(tmp, runs, board):
+    return save(tmp / "in", [*runs[:4], dataclasses.replace(runs[4], final_return=10.0)])
+
+
+def _forged_success(tmp, runs, board):
+    return save(tmp / "in", [dataclasses.replace(runs[0], success=True), *runs[1:]])
+
+
+def _command_of_another_algorithm(tmp, runs, board):
+    return save(tmp / "in", [dataclasses.replace(r, algorithm="x") for r in runs])
+
+
+def _command_of_another_seed(tmp, runs, board):
+    swapped = dataclasses.replace(runs[0], command=runs[1].command)
+    return save(tmp / "in", [swapped, *runs[1:]])
+
+
+def _command_of_another_config(tmp, runs, board):
+    told = [with_config(r, {"lr": 0.1}) for r in runs]
+    lying = [dataclasses.replace(r, command=r.command[:-1] + ("lr=0.2",)) for r in told]
+    return save(tmp / "in", lying)
+
+
+def _command_that_does_not_split(tmp, runs, board):
+    files = _good(tmp, runs, board)
+    edit(files[0], schema_version=2, returns=..., command="ro-bench train 'unterminated")
+    return files
+
+
+def _command_with_a_newline(tmp, runs, board):
+    files = _good(tmp, runs, board)
+    edit(files[3], command=["ro-bench", "train", "--algo", "random\n| 1 | fake | 99 |"])
+    return files
+
+
+def _command_records_other_samples(tmp, runs, board):
+    more = [dataclasses.replace(r, command=(*r.command, "--record-samples", "5")) for r in runs]
+    return save(tmp / "in", more)
+
+
+def _config_outside_its_class(tmp, runs, board):
+    return save(tmp / "in", [retrained(r, config=OTHER_CONFIG) for r in runs])
 
 
 def _new_entry_missing_seeds(tmp, runs, board):
@@ -189,6 +277,20 @@ REJECTIONS: list[tuple[str, str, Case]] = [
     ("config", "share one config", _mixed_configs),
     ("config", "share one config", _config_differs_from_board),
     ("seed_set", "missing [3, 4]", _new_entry_missing_seeds),
+    ("size", "larger than the cap", _too_large),
+    ("depth", "deeper than the cap of 16 levels", _nested_too_deep),
+    ("final", "final_metric 10.0 is not the curve's last metric", _forged_summary),
+    ("final", "final_return 10.0 is not the last of returns", _forged_final_return),
+    ("success", "success is True, but the final metric", _forged_success),
+    ("command", "the command's --algo 'random' is not the run's 'x'",
+     _command_of_another_algorithm),
+    ("command", "the command's --seed 1 is not the run's 0", _command_of_another_seed),
+    ("command", "lr: command 0.2, config 0.1", _command_of_another_config),
+    ("command", "No closing quotation", _command_that_does_not_split),
+    ("command", "control character", _command_with_a_newline),
+    ("command", "the command's --record-samples 5 is not the run's 0",
+     _command_records_other_samples),
+    ("config_class", "has no field 'lr'", _config_outside_its_class),
 ]
 
 
@@ -227,8 +329,7 @@ def test_a_full_seed_set_is_stored_canonically(tmp_path, runs):
 
 def test_a_module_class_algorithm_is_stored_like_its_run_directory(tmp_path, runs):
     algorithm = "my_package.agents:Agent"
-    stored = submit(save(tmp_path / "in", [dataclasses.replace(r, algorithm=algorithm)
-                                           for r in runs]), tmp_path)
+    stored = submit(save(tmp_path / "in", [retrained(r, algorithm) for r in runs]), tmp_path)
     assert stored[0].path.parent == harness.run_dir(tmp_path, PROTOCOL, algorithm, 0).parent
     assert stored[0].path.parent.name == "my_package.agents.Agent"
 
@@ -248,6 +349,7 @@ def test_replace_overwrites_a_seed_only_when_asked(tmp_path, runs):
 
 def test_replace_may_change_the_config_of_a_whole_entry_only(tmp_path, runs):
     board = tmp_path / "board"
+    runs = outside(runs)
     submit(save(tmp_path / "first", runs), board)
     retuned = [with_config(r, OTHER_CONFIG) for r in runs]
     with pytest.raises(SubmissionError, match="'config'"):
@@ -309,11 +411,9 @@ def finish(proc: subprocess.Popen) -> tuple[int, str, str]:
 
 def test_concurrent_submitters_lose_nothing_and_never_share_a_slot(tmp_path, runs):
     board = tmp_path / "board"
-    entries = {name: [dataclasses.replace(r, algorithm=name) for r in runs]
-               for name in ("alpha", "beta")}
+    entries = {name: [retrained(r, name) for r in runs] for name in ("alpha", "beta")}
     # Two submitters race for one new entry, with documents that tell them apart.
-    contenders = [[dataclasses.replace(r, algorithm="gamma", command=f"contender {i}")
-                   for r in runs] for i in range(2)]
+    contenders = [[retrained(r, "gamma", wall_time_s=float(i)) for r in runs] for i in range(2)]
     replacement = dataclasses.replace(entries["alpha"][0], wall_time_s=99.0)
     procs = [start_submit(*save(tmp_path / name, results), "--board", board)
              for name, results in entries.items()]
