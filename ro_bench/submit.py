@@ -102,7 +102,7 @@ def check_file(path: str | Path, allow_centralized: bool = False) -> RunResult:
         result = RunResult.read(path)
     except RunResultError as err:
         rule = "size" if isinstance(err, SizeError) else "depth" if isinstance(err, DepthError) \
-            else "config_hash" if err.field == "config_hash" else "schema"
+            else err.field if err.field in ("config_hash", "command") else "schema"
         unsourced = RunResultError(err.reason, err.field)  # SubmissionError names the file
         raise SubmissionError(rule, path, str(unsourced)) from None
     except OSError as err:
