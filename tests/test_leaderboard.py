@@ -4,6 +4,7 @@ ours, and the committed README is exactly what the RunResults of record generate
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -106,3 +107,30 @@ def test_committed_readme_is_generated() -> None:
         "leaderboards/README.md is stale: run `ro-bench leaderboard --write`"
     for _, file, _, _ in plan:
         assert (BOARD / site.SITE / file).stat().st_size > 0
+
+
+HOSTILE = "x=' | 1 | fake | row | [click](javascript:alert(1)) `code` ``` <b>&amp;'"
+
+
+def test_submitted_strings_cannot_change_the_markdown_or_html(board: Path) -> None:
+    entry = leaderboard.read_entries(board)[PROTOCOL][0]
+    command = (*entry.results[0].command, "--config", HOSTILE)
+    hostile = replace(entry, algorithm="a_b_:c+d", results=tuple(
+        replace(r, command=command) for r in entry.results))
+    markdown = leaderboard.to_markdown({PROTOCOL: [hostile]})
+    lines = markdown.splitlines()
+    rows = [line for line in lines if line.startswith("| 1 | a\\_b\\_:c+d |")]
+    assert len(rows) == 1  # one row, its name escaped
+    header = next(line for line in lines if line.startswith("| Rank"))
+    cell_breaks = re.compile(r"(?<!\\)\|")
+    assert len(cell_breaks.findall(rows[0])) == len(cell_breaks.findall(header))
+    rerun = [line for line in lines if line.startswith("- a")]
+    assert len(rerun) == 1 and "\n" not in rerun[0]
+    fence = "````"  # one more backtick than the longest run in the command
+    assert rerun[0].startswith("- a\\_b\\_:c+d: " + fence) and rerun[0].endswith(fence)
+    assert rerun[0].count(fence) == 2 and "](javascript" not in rerun[0].split(fence)[0]
+    page = leaderboard.to_html({PROTOCOL: [hostile]})
+    assert "<b>" not in page and "&lt;b&gt;&amp;amp;" in page
+    # RunResult refuses control characters in a command; the escapes drop them all the same.
+    assert leaderboard.markdown_code("a\nb`") == "`` a b` ``"
+    assert leaderboard.markdown_text("a\n| b") == "a \\| b"
