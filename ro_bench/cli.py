@@ -4,7 +4,8 @@
 random actions; ``train`` runs one algorithm on one protocol with one seed; ``evaluate`` runs it
 on a range of seeds, several processes at a time, and prints the summary; ``grid`` runs a plan of
 many entries in one pool (``leaderboards/entries.txt`` by default); ``submit`` checks
-RunResults and stores them on the leaderboard.
+RunResults and stores them on the leaderboard; ``verify`` re-runs seeds of leaderboard entries and
+compares every recorded number.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 import algorithms
 import ro_bench
 from algorithms.config import describe
-from ro_bench import harness, plots, protocols
+from ro_bench import harness, plots, protocols, verify
 from ro_bench.params import parse_kwargs
 from ro_bench.submit import BOARD, result_files, submit
 
@@ -274,6 +275,7 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--write", action="store_true",
                    help="write BOARD/README.md and the page BOARD/site/ (tables and plots)")
     p.set_defaults(func=cmd_leaderboard)
+    verify.add_parser(sub)
     p = sub.add_parser("sweep-s2", help="the RO-severity curve: an algorithm on max_of_three "
                        "for each width s2 of the optimal bowl", epilog=_config_help(algo),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -334,11 +336,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     known, _ = pre.parse_known_args(argv)
     args = build_parser(known.algo).parse_args(argv)
     try:
-        args.func(args)
+        status = args.func(args)  # None, or an exit status (verify: 1 when a number differs)
     except ValueError as error:  # bad ids, kwargs and actions carry their own explanations
         print(f"ro-bench: error: {error}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ show:
 - the ERO gap and the mode coverage (``ro_bench.diagnostics``), averaged over seeds, on the
   stateless games where the harness measures them;
 - the paper's figure (``ro_bench/data/paper.json``, Tables 1-3) where the paper reports one;
+- whether ``ro-bench verify`` re-ran seeds of the entry to the same numbers, when, on what code
+  revision and which seeds (its record ``verification.json``, ``ro_bench.verify.status``);
 - the command that re-runs the entry.
 
 Every string a table shows is escaped for its format: HTML by ``html.escape``, Markdown by a
@@ -41,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from ro_bench import journal, protocols
+from ro_bench import journal, protocols, verify
 from ro_bench.results import RunResult
 from ro_bench.submit import BOARD
 
@@ -72,6 +74,8 @@ class Entry:
     results: tuple[RunResult, ...]  # in seed order
     iqm: float
     iqm_ci: tuple[float, float]
+    verification: Any = None
+    """``ro_bench.verify.VerificationStatus`` of a current record, or None: not verified."""
 
     @property
     def finals(self) -> np.ndarray:
@@ -152,6 +156,7 @@ class Entry:
             "ero_gap": self.ero_gap,
             "mode_coverage": self.mode_coverage,
             "paper": list(self.paper) if self.paper else None,
+            "verified": self.verification.to_json() if self.verification else None,
             "command": self.command,
         }
 
@@ -219,7 +224,8 @@ def read_tables(board: Path, names: list[str]) -> dict[str, list[Entry]]:
                              key=lambda r: r.seed)
             if results:
                 iqm, ci = iqm_with_ci(np.array([r.final_metric for r in results]))
-                entries.append(Entry(name, results[0].algorithm, tuple(results), iqm, ci))
+                entries.append(Entry(name, results[0].algorithm, tuple(results), iqm, ci,
+                                     verify.status(directory, results)))
         if entries:
             tables[name] = sorted(entries, key=lambda e: (-e.iqm, e.algorithm))
     return tables
@@ -280,7 +286,8 @@ def missing_paper_rows(protocol: str, entries: list[Entry]) -> list[dict[str, An
 
 
 COLUMNS = ("Rank", "Algorithm", "Mean ± std", "IQM [95% CI]", "Success", "Paper (mean ± std)",
-           "ERO gap", "Mode coverage", "Env steps", "Median wall time", "Decentralized")
+           "ERO gap", "Mode coverage", "Env steps", "Median wall time", "Decentralized",
+           "Verified (date, code, seeds)")
 
 
 # Mid-line (table cells, list items), these are all the characters that can start Markdown
@@ -316,12 +323,13 @@ def _cells(rank: int, e: Entry, markdown: bool = False) -> list[str]:
             f"{e.iqm:.2f} [{e.iqm_ci[0]:.2f}, {e.iqm_ci[1]:.2f}]",
             f"{e.success_rate:.0%} ({sum(r.success for r in e.results)}/{len(e.results)})",
             paper_cell, ero, coverage, ", ".join(f"{s:,}" for s in e.env_steps),
-            f"{e.median_wall_time_s:.1f} s", "yes" if e.decentralized else "**no**"]
+            f"{e.median_wall_time_s:.1f} s", "yes" if e.decentralized else "**no**",
+            "–" if e.verification is None else e.verification.cell()]
 
 
 def _paper_only_cells(row: dict[str, Any]) -> list[str]:
     return ["–", f"{row['algorithm']} (not run)", "–", "–", "–",
-            f"{row['mean']:.2f} ± {row['std']:.2f}", "–", "–", "–", "–", "–"]
+            f"{row['mean']:.2f} ± {row['std']:.2f}", "–", "–", "–", "–", "–", "–"]
 
 
 def _protocol_line(name: str) -> str:
