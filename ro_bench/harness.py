@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import shlex
 import time
 from pathlib import Path
 from typing import Any
@@ -125,6 +124,7 @@ def train(
                               record_samples),
         diagnostics=diagnostics.measure(agent, eval_env, seed=EVAL_SEED + seed),
         action_samples=tuple(state["action_samples"]),
+        returns=tuple(state["returns"]),
     )
     result.write(directory / "result.json")
     return result
@@ -172,15 +172,15 @@ def _train_step(agent: Any, env: Any, obs: np.ndarray) -> np.ndarray:
 
 
 def train_command(algo: str, protocol: str, seed: int, out: Path, config: dict[str, Any],
-                  overrides: dict[str, Any] | None, record_samples: int = 0) -> str:
-    """The shell command that re-runs this training run."""
+                  overrides: dict[str, Any] | None, record_samples: int = 0) -> list[str]:
+    """The argv that re-runs this training run (``ro_bench.command.parse`` reads it back)."""
     words = ["ro-bench", "train", "--algo", algo, "--protocol", protocol, "--seed", str(seed),
              "--out", str(out)]
     for key in overrides or {}:
         words += ["--config", f"{key}={config[key]!r}"]
     if record_samples:
         words += ["--record-samples", str(record_samples)]
-    return shlex.join(words)
+    return words
 
 
 class CurveLog:
