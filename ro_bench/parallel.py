@@ -6,6 +6,11 @@ becomes empty and the next ``reset`` starts a new episode, as PettingZoo expects
 
 Per-agent infos hold ``{"clipped": k}``, the number of components of that agent's action that were
 clipped to its Box at this step (always 0 for discrete actions).
+
+``step`` refuses an actions dict that misses an agent or names one that does not exist (the error
+gives the nearest valid name), and bool actions. ``render()`` returns the kernel's frame of its one
+env, or None (with PettingZoo's warning) when ``render_mode`` is None. After ``close()``, ``step``,
+``reset`` and ``render`` raise ``gymnasium.error.ClosedEnvironmentError``.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.error import ClosedEnvironmentError
 from pettingzoo import ParallelEnv
 
-from ro_bench.vector import VecEnv
+from ro_bench.params import did_you_mean
+from ro_bench.vector import BOOL_ACTIONS, VecEnv, holds_bool
 
 
 class ParallelFace(ParallelEnv):
@@ -27,8 +34,10 @@ class ParallelFace(ParallelEnv):
             raise ValueError(f"the PettingZoo face needs num_envs=1; got {vec.num_envs}")
         vec.autoreset = False
         self.vec = vec
-        self.metadata = {"name": name, "render_modes": [], "is_parallelizable": True}
-        self.render_mode = None
+        self.metadata = {"name": name, "render_modes": list(vec.render_modes),
+                         "is_parallelizable": True}
+        if vec.render_fps is not None:
+            self.metadata["render_fps"] = vec.render_fps
         self.possible_agents = list(vec.agents)
         self.agents: list[str] = []
         self.observation_spaces = dict(vec.observation_spaces)
@@ -43,6 +52,10 @@ class ParallelFace(ParallelEnv):
         return self.action_spaces[agent]
 
     @property
+    def render_mode(self) -> str | None:
+        return self.vec.render_mode
+
+    @property
     def optimum(self) -> float:
         """Best possible episode return (see the env's documentation)."""
         return self.vec.optimum
@@ -55,17 +68,25 @@ class ParallelFace(ParallelEnv):
     def reset(
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
+        self.check_open()
         obs, _ = self.vec.reset(seed=seed, options=options)
         self.agents = self.possible_agents[:]
         return dict(zip(self.agents, obs[0])), {a: {} for a in self.agents}
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         if not self.agents:
+            self.check_open()
             raise RuntimeError("the episode is over (or has not started): call reset() first")
         try:
-            joint = np.array([actions[a] for a in self.agents])
-        except KeyError as missing:
-            raise ValueError(f"actions has no entry for agent {missing}; agents: {self.agents}")
+            values = [actions[a] for a in self.agents]
+        except KeyError:
+            raise ValueError(self._keys_message(actions)) from None
+        if len(actions) > len(values):
+            raise ValueError(self._keys_message(actions))
+        if any(map(holds_bool, values)):  # checked per agent: np.array([True, 0.5]) is floats
+            raise ValueError(BOOL_ACTIONS)
+        try:
+            joint = np.array(values)
         except ValueError:
             raise ValueError(self._shape_message(actions)) from None
         if joint.shape[1:] != self._action_shape:
@@ -83,6 +104,20 @@ class ParallelFace(ParallelEnv):
             {a: {"clipped": k} for a, k in zip(agents, clipped)},
         )
 
+    def _keys_message(self, actions: dict[str, Any]) -> str:
+        """What is wrong with the keys of ``actions``: missing agents, unknown names, or both."""
+        missing = [a for a in self.agents if a not in actions]
+        unknown = [k for k in actions if k not in self.agents]
+        problems = []
+        if missing:
+            problems.append(f"has no entry for agent{'s' * (len(missing) > 1)} "
+                            f"{', '.join(map(repr, missing))}")
+        if unknown:
+            problems.append(f"names unknown agent{'s' * (len(unknown) > 1)} "
+                            f"{', '.join(map(repr, unknown))}")
+        hints = "".join(did_you_mean(k, self.agents) for k in unknown if isinstance(k, str))
+        return f"actions {' and '.join(problems)}; valid agents: {', '.join(self.agents)}.{hints}"
+
     def _shape_message(self, actions: dict[str, Any]) -> str:
         want = "an int" if self.vec.discrete else f"an array of shape {self._action_shape}"
         got = {a: np.shape(actions[a]) for a in self.agents}
@@ -91,8 +126,19 @@ class ParallelFace(ParallelEnv):
     def state(self) -> np.ndarray:
         return self.vec.state()[0]
 
-    def render(self) -> None:
-        return None
+    def render(self) -> np.ndarray | None:
+        self.check_open()
+        frames = self.vec.render()
+        return None if frames is None else frames[0]
 
     def close(self) -> None:
         self.vec.close()
+        self.agents = []
+
+    def check_open(self) -> None:
+        """Raise ``ClosedEnvironmentError`` if the env is closed."""
+        if self.vec.closed:
+            name = self.metadata["name"]
+            raise ClosedEnvironmentError(
+                f"{name} is closed: make a new one with ro_bench.make({name!r}) to step or reset"
+            )

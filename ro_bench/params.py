@@ -70,14 +70,26 @@ def real_array(
     low: float = -math.inf,
     high: float = math.inf,
 ) -> np.ndarray:
-    """A float64 array of a given rank or shape with entries in ``[low, high]``, read-only."""
+    """A float64 array of a given rank or shape with entries in ``[low, high]``, read-only.
+
+    Bools are refused, also mixed with numbers (numpy reads ``[True, 0]`` as ``[1, 0]``).
+    """
     want = f"shape {shape}" if shape is not None else f"{ndim} dimension(s)"
     try:
         array = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be an array of real numbers with {want}; got {value!r}")
-    if isinstance(value, (str, bytes)) or np.asarray(value).dtype == bool:
+    if isinstance(value, (str, bytes)):
         raise ValueError(f"{name} must be an array of real numbers with {want}; got {value!r}")
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        holds_bool = value.dtype == bool
+    else:  # an object array keeps each entry's own type, bools included
+        entries = np.array(value, dtype=object).ravel()
+        holds_bool = any(isinstance(v, (bool, np.bool_)) for v in entries)
+    if holds_bool:
+        raise ValueError(
+            f"{name} must be an array of real numbers with {want}, not booleans; got {value!r}"
+        )
     if shape is not None and array.shape != shape:
         raise ValueError(f"{name} must have shape {shape}; got shape {array.shape}")
     if ndim is not None and array.ndim != ndim:

@@ -4,6 +4,9 @@
 Every id is registered once, in ``ro_bench/envs/__init__.py``. Registering an id also registers it
 in PettingZoo's own registry as ``ro_bench/<id>-v<version>``, so code written against PettingZoo
 can call ``pettingzoo.make("parallel", "ro_bench/max_of_three", s2=1.5)`` after ``import ro_bench``.
+
+Every face takes ``render_mode`` besides the env's own parameters: None, or one of the env class's
+``render_modes`` (which the faces' ``metadata["render_modes"]`` lists).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import Any
 
 import pettingzoo
 from pettingzoo import AECEnv
-from pettingzoo.utils.conversions import parallel_to_aec
+from pettingzoo.utils.conversions import parallel_to_aec_wrapper
+from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from ro_bench.parallel import ParallelFace
 from ro_bench.vector import VecEnv
@@ -127,13 +131,17 @@ def spec(id: str) -> EnvSpec:
         raise UnknownEnvironmentError(f"unknown environment id {id!r}.{hint}") from None
 
 
-def make_vec(id: str, num_envs: int = 1, **kwargs: Any) -> VecEnv:
+def make_vec(id: str, num_envs: int = 1, *, render_mode: str | None = None,
+             **kwargs: Any) -> VecEnv:
     """The batched env of ``id`` with ``num_envs`` copies."""
     env_spec = spec(id)
     cls = env_spec.load()
     merged = {**env_spec.kwargs, **kwargs}
     _check_kwarg_names(id, cls, merged)
-    return cls(num_envs, **merged)
+    render_mode = cls.check_render_mode(render_mode, id)
+    vec = cls(num_envs, **merged)
+    vec.render_mode = render_mode
+    return vec
 
 
 def make(id: str, **kwargs: Any) -> ParallelFace:
@@ -142,8 +150,27 @@ def make(id: str, **kwargs: Any) -> ParallelFace:
 
 
 def make_aec(id: str, **kwargs: Any) -> AECEnv:
-    """The PettingZoo ``AECEnv`` of ``id``: ``make(id, **kwargs)`` through ``parallel_to_aec``."""
-    return parallel_to_aec(make(id, **kwargs))
+    """The PettingZoo ``AECEnv`` of ``id``: ``make(id, **kwargs)`` through PettingZoo's
+    ``parallel_to_aec`` (its wrappers, with ``render`` and ``close`` passed on)."""
+    return OrderEnforcingWrapper(_ParallelToAEC(make(id, **kwargs)))
+
+
+class _ParallelToAEC(parallel_to_aec_wrapper):
+    """PettingZoo's ``parallel_to_aec_wrapper``, which (in PettingZoo 1.27) passes neither
+    ``render`` nor ``close`` on to the parallel env, and only steps it after the last agent's
+    action: a closed env must refuse every agent's step."""
+
+    env: ParallelFace
+
+    def step(self, action: Any) -> None:
+        self.env.check_open()
+        super().step(action)
+
+    def render(self) -> Any:
+        return self.env.render()
+
+    def close(self) -> None:
+        self.env.close()
 
 
 def _check_kwarg_names(id: str, cls: type, kwargs: Mapping[str, Any]) -> None:
@@ -151,8 +178,9 @@ def _check_kwarg_names(id: str, cls: type, kwargs: Mapping[str, Any]) -> None:
     accepted = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
     for name in kwargs:
         if name not in accepted:
-            hint = did_you_mean(name, accepted)
-            valid = ", ".join(accepted) or "none"
+            valid_names = [*accepted, "render_mode"]  # make_vec's own parameter
+            hint = did_you_mean(name, valid_names)
+            valid = ", ".join(valid_names)
             raise ValueError(
                 f"{id} has no parameter {name!r}.{hint} Valid parameters: {valid}."
             )

@@ -21,11 +21,22 @@ discrete action outside ``[0, n_actions)``. A continuous action outside its Box 
 Box and counted: ``infos["clipped"]`` is an int32 array ``[num_envs, n_agents]`` giving how many
 components of each agent's action were clipped at this step.
 
+Actions must be numbers: bools (``True``, numpy bool arrays, or bools inside nested lists, which
+numpy would silently read as 1 and 0) raise ``ValueError``.
+
 Seeding: each env of the batch draws its random numbers (initial states) from a generator of its
 own. ``reset(seed=s)`` seeds env ``b``'s generator with ``s + b``, Gymnasium's convention for
 vector envs, so env ``b`` of a batch replays exactly as a single env reset with seed ``s + b``, and
-the same seed gives the same whole trajectories under the same actions. ``reset()`` without a seed
-continues each env's generator; an env never seeded draws its base seed from the OS.
+the same seed gives the same whole trajectories under the same actions. A seed is any
+non-negative Python int, of any size. ``reset()`` without a seed continues each env's generator;
+an env never seeded draws a 128-bit base seed from the OS.
+
+Rendering: ``render_mode`` (set by ``ro_bench.make_vec``) is None or one of the class's
+``render_modes``. ``render()`` then returns one frame per env (Gymnasium's vector convention), or
+None, with a warning, when ``render_mode`` is None.
+
+``close()`` releases what the env holds (MuJoCo's simulators and renderer); ``step``, ``reset``
+and ``render`` then raise ``gymnasium.error.ClosedEnvironmentError``.
 """
 
 from __future__ import annotations
@@ -33,10 +44,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import gymnasium
 import numpy as np
 from gymnasium import spaces
+from gymnasium.error import ClosedEnvironmentError
 
-from ro_bench.params import integer
+from ro_bench.params import did_you_mean, integer
 
 
 class VecEnv:
@@ -58,14 +71,34 @@ class VecEnv:
     trap: float | None = None
     optimum_reward: float | None = None
     trap_reward: float | None = None
+    render_modes: tuple[str, ...] = ()  # what render_mode may be besides None
+    render_fps: float | None = None  # frames per second of a rendered episode (1 / step time)
 
     def __init__(self, num_envs: int = 1) -> None:
         self.num_envs = integer("num_envs", num_envs, low=1)
         self.autoreset = True
+        self.render_mode: str | None = None
+        self.closed = False
         self._base_seed: int | None = None
         self._rngs: dict[int, np.random.Generator] = {}
         self.steps = np.zeros(self.num_envs, dtype=np.int64)  # step count in the current episode
         self._needs_reset = True
+
+    @classmethod
+    def check_render_mode(cls, render_mode: object, name: str) -> str | None:
+        """``render_mode`` if the env ``name`` of this class supports it; ValueError otherwise."""
+        if render_mode is None:
+            return None
+        if isinstance(render_mode, str) and render_mode in cls.render_modes:
+            return render_mode
+        if not cls.render_modes:
+            raise ValueError(f"render_mode must be None: {name} has no renderer; "
+                             f"got {render_mode!r}")
+        hint = did_you_mean(render_mode, cls.render_modes) if isinstance(render_mode, str) else ""
+        valid = ", ".join(repr(m) for m in cls.render_modes)
+        raise ValueError(
+            f"render_mode must be None or one of {valid} for {name}; got {render_mode!r}.{hint}"
+        )
 
     def _finish_init(self) -> None:
         """Derive the action checks from the action spaces (call at the end of __init__)."""
@@ -89,6 +122,8 @@ class VecEnv:
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every env. ``options`` is accepted for API compatibility and unused."""
+        if self.closed:
+            raise self._closed_error()
         if seed is not None or self._base_seed is None:
             if seed is None:
                 seed = int(np.random.SeedSequence().entropy)
@@ -103,6 +138,8 @@ class VecEnv:
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if self._needs_reset:
+            if self.closed:
+                raise self._closed_error()
             raise RuntimeError("call reset() before step(): the episode has not started or is over")
         actions, clipped = self._check_actions(actions)
         team_reward, terminated = self._transition(actions)
@@ -136,8 +173,28 @@ class VecEnv:
         """The global state, shape ``[num_envs, state_dim]``."""
         return self._state()
 
+    def render(self) -> tuple[np.ndarray, ...] | None:
+        """One ``[H, W, 3]`` uint8 frame per env with ``render_mode="rgb_array"``; None without a
+        render mode."""
+        if self.closed:
+            raise self._closed_error()
+        if self.render_mode is None:
+            # PettingZoo's and Gymnasium's own envs warn so, too.
+            gymnasium.logger.warn(
+                "You are calling render method without specifying any render mode."
+            )
+            return None
+        return tuple(self.render_frame(b) for b in range(self.num_envs))
+
     def close(self) -> None:
-        pass
+        """Release what the env holds; later ``step``, ``reset`` and ``render`` calls raise."""
+        self.closed = True
+        self._needs_reset = True  # so that step's one check covers a closed env too
+
+    def _closed_error(self) -> ClosedEnvironmentError:
+        return ClosedEnvironmentError(
+            f"{type(self).__name__} is closed: make a new env to step, reset or render again"
+        )
 
     _snapshot_arrays: tuple[str, ...] = ()  # names of the subclass's state arrays
 
@@ -154,6 +211,8 @@ class VecEnv:
 
     def restore(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         """Put the batch back in a state taken by ``snapshot``."""
+        if self.closed:
+            raise self._closed_error()
         for name in ("steps", *self._snapshot_arrays):
             getattr(self, name)[...] = arrays[name]
         self._base_seed, self._needs_reset = meta["base_seed"], meta["needs_reset"]
@@ -164,7 +223,8 @@ class VecEnv:
     def rng(self, env: int) -> np.random.Generator:
         """The random generator of env ``env`` of the batch (seeded with base seed + env)."""
         if env not in self._rngs:
-            self._rngs[env] = np.random.default_rng(self._base_seed + env)
+            # int(env): a numpy index would turn the sum into an int64, too small for big seeds.
+            self._rngs[env] = np.random.default_rng(self._base_seed + int(env))
         return self._rngs[env]
 
     # ------------------------------------------------------------------------- action checks
@@ -178,7 +238,9 @@ class VecEnv:
             raise ValueError(f"actions must be an array of shape {expected} {layout}") from None
         if a.shape != expected:
             raise ValueError(f"actions must have shape {expected} {layout}; got shape {a.shape}")
-        if a.dtype.kind not in "biuf":
+        if a.dtype.kind == "b" or (not isinstance(actions, np.ndarray) and holds_bool(actions)):
+            raise ValueError(BOOL_ACTIONS)
+        if a.dtype.kind not in "iuf":
             raise ValueError(f"actions must be numeric; got dtype {a.dtype}")
         if self.discrete:
             if a.dtype.kind == "f" and not np.isfinite(a).all():
@@ -227,3 +289,24 @@ class VecEnv:
     def _state(self) -> np.ndarray:
         """Global state ``[num_envs, state_dim]`` (a fresh array)."""
         raise NotImplementedError
+
+    def render_frame(self, env: int) -> np.ndarray:
+        """Env ``env``'s frame in ``render_mode`` (subclasses with ``render_modes``)."""
+        raise NotImplementedError
+
+
+BOOL_ACTIONS = "actions must be numbers, not booleans (numpy would read True as 1)"
+
+
+def holds_bool(value: object) -> bool:
+    """Whether ``value`` (an action, or nested lists of them) holds a bool anywhere.
+
+    Checked before ``np.asarray``, which turns ``[True, 0.5]`` into ``[1.0, 0.5]``.
+    """
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            return any(holds_bool(v) for v in value.flat)
+        return value.dtype.kind == "b"
+    if isinstance(value, (list, tuple)):
+        return any(holds_bool(v) for v in value)
+    return isinstance(value, (bool, np.bool_))

@@ -117,3 +117,10 @@ def restore_process_state():
     torch.set_rng_state(saved[2])
     torch.set_num_threads(saved[3])
     torch.use_deterministic_algorithms(saved[4], warn_only=saved[5])
+
+
+def env_ids() -> list:
+    """``pytest.param(id)`` for every registered id; an id whose optional dependencies are missing
+    is kept, as a case that skips and says why."""
+    return [pytest.param(env_id, marks=_skip_if_missing((env_id, {})).marks, id=env_id)
+            for env_id in ro_bench.list_envs()]

@@ -43,6 +43,8 @@ def actions_for(vec, data):
     if vec.discrete and data.draw(st.booleans()):
         with np.errstate(invalid="ignore"):  # inf stays non-finite, and must be refused
             actions = np.floor(np.abs(actions)) % vec._n_actions.min()
+    if data.draw(st.integers(0, 9)) == 0:  # bools, which must be refused rather than read as 0/1
+        actions = actions > 0
     return actions
 
 
@@ -63,6 +65,7 @@ def test_fuzz_kwargs_and_actions(case, num_envs, data):
         except ValueError as error:
             assert "actions" in str(error)
             continue
+        assert actions.dtype != bool
         assert obs.shape == (num_envs, vec.n_agents, vec.observation_space.shape[0])
         assert np.isfinite(rewards).all() and np.isfinite(obs).all()
         assert all(vec.observation_space.contains(o) for o in obs.reshape(-1, obs.shape[-1]))

@@ -187,3 +187,22 @@ def test_out_of_range_actions_are_clipped_and_counted():
     clipped = np.clip(actions, -10, 10)
     assert rewards[:, 0].tolist() == [vec.reward_at(c[:, 0]) for c in clipped]
     assert infos["clipped"].tolist() == [[1, 0, 0], [0, 1, 1]]
+
+
+@pytest.mark.parametrize(
+    "env_id, kwargs, name",
+    [
+        ("matrix_game", {"payoff": [[True, 0], [0, 1]]}, "payoff"),
+        ("matrix_game", {"payoff": [[True, False], [False, True]]}, "payoff"),
+        ("matrix_game", {"payoff": np.eye(2, dtype=bool)}, "payoff"),
+        ("matrix_game", {"payoff": [np.array([True, False]), [0.0, 1.0]]}, "payoff"),
+        ("matrix_game", {"payoff": np.array([[True, 0], [0, 1]], dtype=object)}, "payoff"),
+        ("differential_game", {"centre1": (True, 0, 0)}, "centre1"),
+        ("differential_game", {"centre2": [np.bool_(True), 0.0, 0.0]}, "centre2"),
+        ("particle_gather", {"landmark": (False, 0.5)}, "landmark"),
+    ],
+)
+def test_bool_arrays_are_refused(env_id, kwargs, name):
+    """numpy reads True as 1: a bool in a payoff is a mistake, not a number."""
+    with pytest.raises(ValueError, match=f"{name} must be .*real numbers.*not booleans"):
+        ro_bench.make(env_id, **kwargs)

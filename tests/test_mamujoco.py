@@ -1,7 +1,11 @@
 """MaMuJoCo: exact against gymnasium-robotics' own parallel_env, the tendon Jacobian against
-independent references, partitions and layouts as documented, state, and errors."""
+independent references, partitions and layouts as documented, state, errors, and rendering."""
 
 from __future__ import annotations
+
+import ctypes.util
+import os
+import sys
 
 import numpy as np
 import pytest
@@ -388,3 +392,57 @@ def test_no_analytic_optimum_or_trap():
     env = ro_bench.make("mamujoco_halfcheetah_2x3")
     assert env.optimum is None and env.trap is None
     assert env.vec.optimum_reward is None and env.vec.trap_reward is None
+
+
+# ---------------------------------------------------------------------------- rendering
+@pytest.mark.parametrize(
+    "environ, imported, chosen",
+    [
+        ({}, (), "egl"),  # headless: EGL renders offscreen
+        ({"DISPLAY": ":0"}, (), None),  # GLFW, MuJoCo's default, can open a window
+        ({"WAYLAND_DISPLAY": "wayland-0"}, (), None),
+        ({"MUJOCO_GL": "osmesa"}, (), "osmesa"),  # the user's choice stands
+        ({"PYOPENGL_PLATFORM": "glx"}, (), None),  # MuJoCo's EGL backend would refuse it
+        ({}, ("mujoco",), None),  # too late: MuJoCo has chosen already
+    ],
+)
+def test_headless_machines_render_through_egl(monkeypatch, environ, imported, chosen):
+    from ro_bench.render import prefer_headless_mujoco_gl
+
+    for name in ("MUJOCO_GL", "DISPLAY", "WAYLAND_DISPLAY", "PYOPENGL_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    for name in ("mujoco", "OpenGL"):
+        if name not in imported:
+            monkeypatch.delitem(sys.modules, name, raising=False)
+    prefer_headless_mujoco_gl()
+    if chosen == "egl" and ctypes.util.find_library("EGL") is None:
+        chosen = None  # without EGL, MUJOCO_GL=egl would break import mujoco itself
+    assert os.environ.get("MUJOCO_GL") == chosen
+
+
+def test_no_opengl_backend_is_explained(monkeypatch):
+    def no_context(*args, **kwargs):
+        raise mujoco.FatalError("an OpenGL platform library has not been loaded")
+
+    monkeypatch.setattr(mujoco, "Renderer", no_context)
+    env = ro_bench.make("mamujoco_halfcheetah_2x3", render_mode="rgb_array")
+    env.reset(seed=0)
+    with pytest.raises(RuntimeError, match=r"MUJOCO_GL=.*apt-get install libegl1 libgl1-mesa-dri"):
+        env.render()
+
+
+def test_batch_rows_render_their_own_robots():
+    vec = ro_bench.make_vec("mamujoco_ant_2x4", 2, render_mode="rgb_array")
+    vec.reset(seed=0)
+    for _ in range(10):
+        vec.step(np.ones((2, *vec.action_shape)) * [[[1.0]], [[-1.0]]])
+    first, second = vec.render()
+    assert first.shape == second.shape == (480, 480, 3)
+    assert not np.array_equal(first, second)
+    face = ro_bench.make("mamujoco_ant_2x4", render_mode="rgb_array")
+    face.reset(seed=1)  # row 1 of a batch seeded 0
+    for _ in range(10):
+        face.step({a: -np.ones(4, np.float32) for a in face.agents})
+    np.testing.assert_array_equal(face.render(), second)

@@ -1,4 +1,5 @@
-"""Particle Gather: exact MPE physics (against mpe2 itself), rewards at built states, optimum."""
+"""Particle Gather: exact MPE physics (against mpe2 itself), rewards at built states, optimum,
+frames."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import numpy as np
 import pytest
 
 import ro_bench
-from ro_bench.envs.particle_gather import SIZE, thrust_reach
+from ro_bench.envs.particle_gather import (
+    FRAME_SIZE,
+    LANDMARK_COLOUR,
+    PARTICLE_COLOURS,
+    SIZE,
+    thrust_reach,
+)
 
 mpe2_reference = pytest.importorskip(
     "ro_bench.testing.mpe2_particle_gather", reason="needs mpe2: pip install 'ro-bench[dev]'"
@@ -170,3 +177,33 @@ def test_start_distribution():
 def test_bad_kwargs(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ro_bench.make("particle_gather", **kwargs)
+
+
+def test_frame_shows_particles_landmark_and_reach_where_they_are():
+    vec = ro_bench.make_vec("particle_gather", render_mode="rgb_array", landmark=(0.5, -0.25))
+    vec.reset(seed=0)
+    vec.pos[0] = [[1.0, -0.25], [0.5, -0.85]]
+    frame = vec.render()[0]
+    assert frame.shape == (FRAME_SIZE, FRAME_SIZE, 3) and frame.dtype == np.uint8
+    view = vec.view(0)
+    assert view.half_width == 1.2  # 1.2 start radii: both particles are nearer
+
+    def pixel(point):
+        col, row = view(point)
+        return frame[int(row), int(col)].tolist()
+
+    assert pixel(vec.pos[0, 0]) == list(PARTICLE_COLOURS[0])
+    assert pixel(vec.pos[0, 1]) == list(PARTICLE_COLOURS[1])
+    assert pixel(vec.landmark) == list(LANDMARK_COLOUR)
+    assert pixel(vec.landmark + [0.0, vec.reach]) != [255, 255, 255]  # on the reach circle
+    assert pixel(vec.landmark + [0.0, vec.reach / 2]) == [255, 255, 255]  # inside it, empty
+    assert frame[0, 0].tolist() == [255, 255, 255]
+
+
+def test_view_widens_to_keep_far_particles_in_frame():
+    vec = ro_bench.make_vec("particle_gather", render_mode="rgb_array")
+    vec.reset(seed=0)
+    vec.pos[0] = [[3.0, 0.0], [0.0, -0.5]]
+    col, row = vec.view(0)(vec.pos[0, 0])
+    assert 0 <= col < FRAME_SIZE and 0 <= row < FRAME_SIZE
+    assert vec.render()[0][int(row), int(col)].tolist() == list(PARTICLE_COLOURS[0])

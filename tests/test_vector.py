@@ -154,3 +154,51 @@ def test_snapshot_and_restore_resume_exactly(case):
         for x, y in zip(out_a[:4], out_b[:4]):
             np.testing.assert_array_equal(x, y)
         np.testing.assert_array_equal(out_a[4]["final_obs"], out_b[4]["final_obs"])
+
+
+def test_unknown_agent_keys_are_refused():
+    env = ro_bench.make("max_of_three")
+    env.reset(seed=0)
+    actions = {"agent_0": [0.0], "agent_1": [0.0], "agent_2": [0.0], "agent_3": [0.0]}
+    with pytest.raises(ValueError, match=r"unknown agent 'agent_3'.*agents: agent_0, agent_1, "
+                                         r"agent_2.*Did you mean 'agent_[0-2]'"):
+        env.step(actions)
+    actions = {"agent_0": [0.0], "agent_1": [0.0], "agent2": [0.0]}  # a typo, not just extra
+    with pytest.raises(ValueError, match=r"unknown agent 'agent2'.*Did you mean 'agent_2'"):
+        env.step(actions)
+    _, rewards, *_ = env.step({"agent_0": [7.0], "agent_1": [7.0], "agent_2": [-4.0]})
+    assert rewards["agent_0"] == 10.0  # the refused calls changed nothing
+
+
+@pytest.mark.parametrize(
+    "env_id, actions",
+    [
+        ("climbing", {"agent_0": True, "agent_1": 0}),  # numpy would read [True, 0] as [1, 0]
+        ("climbing", {"agent_0": np.bool_(False), "agent_1": np.int64(1)}),
+        ("climbing", {"agent_0": np.array(True), "agent_1": np.array(True)}),
+        ("max_of_three", {"agent_0": np.array([True]), "agent_1": [0.5], "agent_2": [0.5]}),
+        ("max_of_three", {"agent_0": [True], "agent_1": [0.5], "agent_2": [0.5]}),
+        ("max_of_three", {"agent_0": [0.5], "agent_1": [0.5], "agent_2": True}),
+    ],
+)
+def test_bool_actions_are_refused_by_the_face(env_id, actions):
+    env = ro_bench.make(env_id)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="actions must be numbers, not booleans"):
+        env.step(actions)
+
+
+@pytest.mark.parametrize(
+    "env_id, actions",
+    [
+        ("climbing", np.array([[True, False]])),
+        ("climbing", [[True, 0]]),
+        ("max_of_three", np.ones((1, 3, 1), dtype=bool)),
+        ("max_of_three", [[[0.5], [False], [0.5]]]),
+    ],
+)
+def test_bool_actions_are_refused_by_the_batch(env_id, actions):
+    vec = ro_bench.make_vec(env_id)
+    vec.reset(seed=0)
+    with pytest.raises(ValueError, match="actions must be numbers, not booleans"):
+        vec.step(actions)

@@ -1,6 +1,7 @@
 """The list of ro-bench environments: every id is registered here, and only here."""
 
 from ro_bench.registry import register
+from ro_bench.render import prefer_headless_mujoco_gl
 
 # Matrix games (§2 Figure 1, Claus & Boutilier 1998)
 register("climbing", "ro_bench.envs.climbing:Climbing", family="matrix")
@@ -20,7 +21,9 @@ register(
 # Particle Gather on MPE physics (§6 (2))
 register("particle_gather", "ro_bench.envs.particle_gather:ParticleGather", family="particle")
 
-# MaMuJoCo on real MuJoCo, from gymnasium-robotics (App. F.1); needs the mujoco extra
+# MaMuJoCo on real MuJoCo, from gymnasium-robotics (App. F.1); needs the mujoco extra. Its frames
+# need an OpenGL backend chosen before MuJoCo is first imported, so the choice is made here.
+prefer_headless_mujoco_gl()
 _MUJOCO = {"family": "mamujoco", "requires": ("gymnasium_robotics", "mujoco"), "extra": "mujoco"}
 register("mamujoco", "ro_bench.envs.mamujoco:MaMuJoCo", **_MUJOCO)
 register(

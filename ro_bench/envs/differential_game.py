@@ -32,6 +32,11 @@ Optimum and trap (per step)
     centre clipped to the box. The optimum is the larger of ``r`` at the two clipped centres; the
     RO trap is the smaller: the best value of the sub-optimal basin.
 
+Seeding and rendering
+    Nothing is random: ``reset`` takes any non-negative int seed, or none, and every episode is
+    the same. There is nothing to draw: ``render_mode`` must be None (``metadata["render_modes"]``
+    is empty).
+
 Version history
     v0: first release.
 """

@@ -49,7 +49,19 @@ Spaces
 Seeding
     Row ``b`` resets its gymnasium env with a seed drawn from the row's generator
     (``rng(b)``, seeded with ``seed + b``). The same seed therefore replays the same episodes, and
-    row ``b`` of a batch replays the single env seeded ``seed + b``.
+    row ``b`` of a batch replays the single env seeded ``seed + b``. A seed is any non-negative
+    int. ``reset()`` without a seed continues each row's generator, or, in an env never seeded,
+    starts it from the OS's entropy.
+
+Rendering
+    ``render_mode="rgb_array"``: MuJoCo's own offscreen renderer (``mujoco.Renderer``) draws each
+    row's robot in the task's frame size (480 x 480 x 3 uint8) at ``render_fps = 1 / dt`` (20
+    for HalfCheetah and Ant, 125 for Walker2d). The camera tracks the robot's root body, at the
+    distance, elevation and azimuth of the Gymnasium task's default camera. Rendering needs an
+    OpenGL backend: on Linux without a display, ``import ro_bench`` sets ``MUJOCO_GL=egl`` unless
+    it is already set (see ``ro_bench.render.prefer_headless_mujoco_gl``); EGL then runs on a GPU
+    or on Mesa's software rasterizer (Debian: ``apt-get install libegl1 libgl1-mesa-dri``).
+    Rendering reads the simulation and never changes it.
 
 Parameters
     ``scenario``: one of the keys of ``AGENT_CONFS`` below, default ``"HalfCheetah"``.
@@ -85,6 +97,7 @@ Version history
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -128,6 +141,7 @@ class MaMuJoCo(VecEnv):
     """A batch of gymnasium-robotics MaMuJoCo envs stepped together (see the module docstring)."""
 
     optimum = trap = optimum_reward = trap_reward = None  # no analytic values for locomotion
+    render_modes = ("rgb_array",)
 
     def __init__(
         self,
@@ -177,6 +191,8 @@ class MaMuJoCo(VecEnv):
         if self._gather:
             self._build_gather(first)
         self._state_rows = np.zeros((self.num_envs, self.state_space.shape[0]))
+        self.render_fps = self._sims[0].metadata["render_fps"]
+        self._renderer: Any = None  # made on the first render
         self._finish_init()
 
     # ------------------------------------------------------------------------------ set-up
@@ -287,9 +303,46 @@ class MaMuJoCo(VecEnv):
     def _state(self) -> np.ndarray:
         return self._state_rows.astype(np.float32)
 
+    def render_frame(self, env: int) -> np.ndarray:
+        if self._renderer is None:
+            self._renderer, self._camera = self._make_renderer()
+        # Every row's model is built from the same XML, so row 0's renderer draws any row's data.
+        self._renderer.update_scene(self._sims[env].data, camera=self._camera)
+        return self._renderer.render()
+
+    def _make_renderer(self) -> tuple[Any, Any]:
+        """MuJoCo's offscreen renderer and a camera tracking the robot (see Rendering)."""
+        import mujoco
+
+        sim = self._sims[0]
+        try:
+            renderer = mujoco.Renderer(sim.model, sim.height, sim.width)
+        except Exception as error:  # mujoco.FatalError and friends, from the GL backend
+            backend = os.environ.get("MUJOCO_GL", "unset, i.e. glfw")
+            raise RuntimeError(
+                f"MuJoCo could not open an OpenGL context to render (MUJOCO_GL={backend}). On a "
+                "machine without a display, set MUJOCO_GL=egl before mujoco is imported; EGL "
+                "needs the system's EGL and Mesa drivers (Debian: apt-get install libegl1 "
+                "libgl1-mesa-dri)."
+            ) from error
+        camera = mujoco.MjvCamera()
+        camera.type = mujoco.mjtCamera.mjCAMERA_TRACKING
+        camera.trackbodyid = 1  # the root body: the torso
+        camera.distance = sim.model.stat.extent
+        for key, value in (sim.mujoco_renderer.default_cam_config or {}).items():
+            if isinstance(value, np.ndarray):
+                getattr(camera, key)[:] = value
+            else:
+                setattr(camera, key, value)
+        return renderer, camera
+
     def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
         for env in self.envs:
             env.close()
+        super().close()
 
     # ------------------------------------------------------------------ snapshot, restore
     _snapshot_arrays = ("_state_rows",)

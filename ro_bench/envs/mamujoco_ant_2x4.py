@@ -5,7 +5,7 @@ drives the front legs (actuators of joints ``hip_1, ankle_1, hip_2, ankle_2``), 
 legs (``hip_3, ankle_3, hip_4, ankle_4``). gymnasium-robotics 1.4.2 uses exactly this partition
 (its nodes hip1, ankle1, hip2, ankle2 / hip3, ankle3, hip4, ankle4); ``tests/test_mamujoco.py``
 checks it by joint name. Served by ``mamujoco`` with ``scenario="Ant", agent_conf="2x4"``.
-Engine, seeding, padding and exactness are described there.
+Engine, seeding, rendering, padding and exactness are described there.
 
 Reward and episode end
     Team reward per step (``Ant-v5`` defaults, ``dt = 0.05``):

@@ -5,8 +5,8 @@ Two planar half cheetahs whose torsos are joined by an elastic spatial tendon (s
 (MuJoCo). As in the paper (App. F.1), each agent drives one cheetah: agent 0 the six actuators
 ``bthigh0 .. ffoot0``, agent 1 ``bthigh1 .. ffoot1``. gymnasium-robotics 1.4.2 uses exactly this
 action partition; ``tests/test_mamujoco.py`` checks it by actuator and joint name. Served by
-``mamujoco`` with ``scenario="CoupledHalfCheetah", agent_conf="1p1"``. Engine, seeding, padding
-and exactness are described there.
+``mamujoco`` with ``scenario="CoupledHalfCheetah", agent_conf="1p1"``. Engine, seeding,
+rendering, padding and exactness are described there.
 
 Reward and episode end
     Team reward per step: the average of the two cheetahs' HalfCheetah rewards,

@@ -4,8 +4,8 @@ The planar HalfCheetah of Gymnasium (``HalfCheetah-v5``, MuJoCo) split between t
 the paper (App. F.1): agent 0 drives the back leg (actuators ``bthigh``, ``bshin``, ``bfoot``),
 agent 1 the front leg (``fthigh``, ``fshin``, ``ffoot``). gymnasium-robotics 1.4.2 uses exactly
 this partition; ``tests/test_mamujoco.py`` checks it by actuator and joint name. Served by
-``mamujoco`` with ``scenario="HalfCheetah", agent_conf="2x3"``. Engine, seeding, padding and
-exactness are described there.
+``mamujoco`` with ``scenario="HalfCheetah", agent_conf="2x3"``. Engine, seeding, rendering,
+padding and exactness are described there.
 
 Reward and episode end
     Team reward per step: ``x_velocity - 0.1 * sum(a^2)`` over all six actuators

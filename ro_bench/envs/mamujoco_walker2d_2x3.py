@@ -5,8 +5,8 @@ Gymnasium's planar ``Walker2d-v5`` (MuJoCo) split between two agents, as in the 
 thigh_joint``), agent 1 the left leg (``foot_left_joint, leg_left_joint, thigh_left_joint``).
 Each agent also observes the walker's top (torso). gymnasium-robotics 1.4.2 uses exactly this
 partition; ``tests/test_mamujoco.py`` checks it by joint name. Served by ``mamujoco`` with
-``scenario="Walker2d", agent_conf="2x3"``. Engine, seeding, padding and exactness are described
-there.
+``scenario="Walker2d", agent_conf="2x3"``. Engine, seeding, rendering, padding and exactness are
+described there.
 
 Reward and episode end
     Team reward per step (``Walker2d-v5`` defaults, ``dt = 0.008``):

@@ -15,7 +15,7 @@ Spaces
 
 Parameters
     ``payoff``: array of real numbers in [-1e12, 1e12] with at least 2 dimensions, each of size
-    >= 1 and at most 1e6 entries in all (required).
+    >= 1 and at most 1e6 entries in all (required). Bools are refused, also mixed with numbers.
     ``episode_length``: int in [1, 10000], default 1 (the one-shot game); the game is repeated that
     many times and the episode terminates after the last step.
     ``continuous_actions``: bool, default False.
@@ -25,6 +25,11 @@ Optimum and trap (per step; ``optimum`` and ``trap`` report them times ``episode
     best response to uniformly random partners, choosing uniformly among tied best responses: the
     joint action that independent learners settle on when they average over each other's
     exploration (Claus & Boutilier 1998; Wei et al. 2018).
+
+Seeding and rendering
+    Nothing is random: ``reset`` takes any non-negative int seed, or none, and every episode is
+    the same. There is nothing to draw: ``render_mode`` must be None (``metadata["render_modes"]``
+    is empty).
 
 Version history
     v0: first release.
@@ -37,6 +42,7 @@ from gymnasium import spaces
 
 from ro_bench.envs.stateless import StatelessGame
 from ro_bench.params import boolean
+from ro_bench.vector import holds_bool
 
 MAX_ENTRIES = 1_000_000
 MAX_ABS_PAYOFF = 1e12  # keeps the averages behind the trap value finite
@@ -52,6 +58,8 @@ def check_payoff(value: object) -> np.ndarray:
         payoff = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"payoff must be {want}; got {value!r}") from None
+    if holds_bool(value):  # numpy reads True as 1
+        raise ValueError(f"payoff must be {want}, not booleans; got {value!r}")
     if payoff.ndim < 2 or 0 in payoff.shape or payoff.size > MAX_ENTRIES:
         raise ValueError(
             f"payoff must be {want} (at most {MAX_ENTRIES} entries); got shape {payoff.shape}"

@@ -35,6 +35,19 @@ Parameters
     this radius around the landmark, at an angle drawn uniformly and independently.
     ``episode_length``: an int in [1, 1000], default 25.
 
+Rendering
+    ``render_mode="rgb_array"``: a 400 x 400 x 3 uint8 frame per step (``render_fps`` 10, one
+    frame per step of ``dt = 0.1``), drawn by ro-bench's own numpy rasterizer
+    (``ro_bench.render``): particle 0 blue and particle 1 orange (disks of radius 0.05), the
+    landmark a dark dot, the reach circle grey, on white. The view is centred on the landmark and
+    spans 1.2 start radii either way, widened while a particle is farther out. No other mode (no
+    window): a benchmark runs headless.
+
+Seeding
+    ``reset(seed=s)`` draws the start angles from the env's generator seeded with ``s``; any
+    non-negative int is a seed. ``reset()`` without a seed continues that generator, or, in an env
+    never seeded, starts it from the OS's entropy.
+
 Optimum and trap (episode return of one agent)
     Trap 0: both particles stay away. Optimum: an upper bound, the expected return if both
     particles reach the landmark as early as the physics allows and stay there. Each axis is
@@ -56,6 +69,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
+from ro_bench import render
 from ro_bench.params import integer, real, real_array
 from ro_bench.vector import VecEnv
 
@@ -68,6 +82,11 @@ SIZE = 0.05
 CONTACT_FORCE = 1e2
 CONTACT_MARGIN = 1e-3
 ANGLE_GRID = 2**16
+# Frames: MPE's particle blue, an orange to tell particle 1 apart, MPE's landmark grey.
+FRAME_SIZE = 400
+PARTICLE_COLOURS = ((89, 89, 217), (230, 140, 40))
+LANDMARK_COLOUR = (64, 64, 64)
+REACH_COLOUR = (160, 160, 160)
 
 
 def contact_force(delta: np.ndarray) -> np.ndarray:
@@ -108,6 +127,8 @@ class ParticleGather(VecEnv):
     """Two MPE particles, four agents (one per particle and axis), one landmark."""
 
     _snapshot_arrays = ("pos", "vel")
+    render_modes = ("rgb_array",)
+    render_fps = round(1 / DT)
 
     def __init__(
         self,
@@ -162,6 +183,22 @@ class ParticleGather(VecEnv):
 
     def _observe(self) -> np.ndarray:
         return self._state()[:, None, :].repeat(self.n_agents, axis=1)
+
+    # --------------------------------------------------------------------------- rendering
+    def view(self, env: int) -> render.View:
+        """The part of the world env ``env``'s frame shows (see Rendering in the docstring)."""
+        farthest = np.abs(self.pos[env] - self.landmark).max() + 2 * SIZE
+        return render.View(self.landmark, max(1.2 * self.start_radius, farthest), FRAME_SIZE)
+
+    def render_frame(self, env: int) -> np.ndarray:
+        view = self.view(env)
+        image = render.blank(FRAME_SIZE)
+        centre = view(self.landmark)
+        render.ring(image, centre, self.reach * view.scale, 2.0, REACH_COLOUR)
+        render.disk(image, centre, 3.0, LANDMARK_COLOUR)
+        for position, colour in zip(self.pos[env], PARTICLE_COLOURS):
+            render.disk(image, view(position), max(SIZE * view.scale, 2.0), colour)
+        return image
 
     # ------------------------------------------------------------------------ optimum bound
     def arrival_steps(self, start: np.ndarray) -> np.ndarray:
