@@ -8,6 +8,7 @@ overrides with checks that name the valid keys.
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from typing import Any
 
@@ -60,6 +61,8 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         item = args[0] if args else Any
         return tuple(_coerce(key, v, item) for v in value)
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):  # 1e999 reads as inf: refuse it now, not mid-training
+            raise ValueError(f"{key} must be a finite number; got {value!r}")
         return float(value)
     if hint is Any or (isinstance(hint, type) and isinstance(value, hint)
                        and not (hint is int and isinstance(value, bool))):

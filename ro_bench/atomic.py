@@ -4,7 +4,9 @@ A checkpoint written in place and interrupted (crash, pre-emption, full disk) wo
 last good checkpoint with it, so writers go through ``atomic_write``: bytes go to a temporary file
 in the destination's directory (``os.replace`` is only atomic within one filesystem), are flushed
 to disk, and the temporary file is renamed over the destination. On any exception the temporary
-file is removed and the destination is left untouched. The new file has mode 0600, ``mkstemp``'s.
+file is removed and the destination is left untouched. The new file gets the mode a plain
+``open(path, "w")`` would give it (0666 less the umask), not ``mkstemp``'s 0600: a board served from
+disk by another user must be able to read it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     directory, name = os.path.split(path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -33,6 +36,13 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             os.unlink(tmp)
         raise
     _fsync_directory(directory)
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: put straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_directory(directory: str) -> None:

@@ -11,6 +11,7 @@ compares every recorded number.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,7 +48,7 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    result = harness.train(args.algo, args.protocol, args.seed, Path(args.out),
+    result = harness.train(args.algo, args.protocol, args.seed, out_directory(args.out),
                            parse_kwargs(args.config), resume=args.resume,
                            record_samples=args.record_samples)
     print(f"{args.algo} on {args.protocol}, seed {args.seed}: final {result.final_metric:.4f}, "
@@ -58,8 +59,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     seeds = parse_seeds(args.seeds) if args.seeds else list(protocols.get(args.protocol).seeds)
     overrides = parse_kwargs(args.config)
     algorithms.get(args.algo)  # fail fast on a bad name, before starting workers
-    results = harness.train_seeds(args.algo, args.protocol, seeds, Path(args.out), overrides,
-                                  workers=args.workers, resume=args.resume,
+    results = harness.train_seeds(args.algo, args.protocol, seeds, out_directory(args.out),
+                                  overrides, workers=args.workers, resume=args.resume,
                                   record_samples=args.record_samples)
     print(summary(args.algo, args.protocol, results))
 
@@ -69,7 +70,7 @@ def cmd_grid(args: argparse.Namespace) -> None:
 
     entries = grid.select(grid.read_plan(Path(args.plan)), args.algo, args.protocol)
     seeds = parse_seeds(args.seeds) if args.seeds else None
-    done = grid.run(entries, Path(args.out), seeds, args.workers, args.resume)
+    done = grid.run(entries, out_directory(args.out), seeds, args.workers, args.resume)
     for entry, results in done.results:
         print(summary(entry.algo, entry.protocol, results))
     if args.submit:
@@ -140,21 +141,58 @@ def summary(algo: str, protocol: str, results: list) -> str:
 
 
 def parse_seeds(text: str) -> list[int]:
-    """``"0-4"`` -> [0, 1, 2, 3, 4]; ``"1,3,5"`` -> [1, 3, 5]."""
+    """``"0-4"`` -> [0, 1, 2, 3, 4]; ``"1,3,5"`` -> [1, 3, 5]: seeds >= 0, each at most once,
+    ranges low to high."""
+    form = "seeds >= 0 as 0-4 or 1,3,5, each seed once"
     seeds: list[int] = []
-    try:
-        for part in text.split(","):
-            low, sep, high = part.partition("-")
-            seeds += list(range(int(low), int(high) + 1)) if sep else [int(low)]
-    except ValueError:
-        raise ValueError(f"--seeds must look like 0-4 or 1,3,5; got {text!r}") from None
+    for part in text.split(","):
+        low, sep, high = part.strip().partition("-")
+        if not low.isdigit() or (sep and not high.isdigit()):
+            raise ValueError(f"--seeds must be {form}; got {text!r}")
+        if sep and int(high) < int(low):
+            raise ValueError(f"--seeds range {part.strip()!r} is empty: write it low-high, "
+                             f"e.g. {high}-{low}")
+        seeds += list(range(int(low), int(high) + 1)) if sep else [int(low)]
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise ValueError(f"--seeds names seed(s) {repeated} more than once; got {text!r}")
     return seeds
+
+
+def _count(option: str, low: int) -> Any:
+    """An argparse type: an integer >= ``low``, the error naming ``option``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"{option} must be an integer >= {low}; got {text!r}")
+        return value
+    return parse
+
+
+def out_directory(path: str, option: str = "--out") -> Path:
+    """``path`` as a directory runs can be written to (made if missing), or a clear error."""
+    directory = Path(path)
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"{option} {path!r} is a file, not a directory: give a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"{option} {path!r} cannot be made: {err.strerror}") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ValueError(f"{option} {path!r} is not writable by this user")
+    return directory
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> None:
     from ro_bench import leaderboard
 
     board = Path(args.board)
+    if not board.is_dir():
+        raise ValueError(f"--board {args.board!r} is not a directory: give a leaderboard "
+                         f"directory (default: {BOARD})")
     if args.write:
         from ro_bench.site import write_board
 
@@ -177,7 +215,7 @@ def cmd_sweep_s2(args: argparse.Namespace) -> None:
     rows = []
     for s2, name in zip(s2_values, names):
         seeds = parse_seeds(args.seeds) if args.seeds else list(protocols.get(name).seeds)
-        results = harness.train_seeds(args.algo, name, seeds, Path(args.out), overrides,
+        results = harness.train_seeds(args.algo, name, seeds, out_directory(args.out), overrides,
                                       workers=args.workers, resume=args.resume)
         finals = np.array([r.final_metric for r in results])
         rows.append(f"  s2 {s2:<4g} final metric {finals.mean():8.4f} +- {finals.std():.4f}  "
@@ -222,8 +260,8 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("play", help="play an environment with random actions")
     p.add_argument("env_id")
-    p.add_argument("--episodes", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--episodes", type=_count("--episodes", 1), default=1)
+    p.add_argument("--seed", type=_count("--seed", 0), default=0)
     p.add_argument("--kwarg", action="append", default=[], metavar="NAME=VALUE",
                    help="an environment parameter, e.g. --kwarg s2=1.5 (repeatable)")
     p.set_defaults(func=cmd_play)
@@ -235,7 +273,8 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--algo", nargs="+", default=[], help="only these algorithms")
     p.add_argument("--protocol", nargs="+", default=[], help="only these protocols")
     p.add_argument("--seeds", help="e.g. 0-4 or 1,3,5 (default: each protocol's)")
-    p.add_argument("--workers", type=int, default=1, help="processes at a time")
+    p.add_argument("--workers", type=_count("--workers", 1), default=1,
+                   help="processes at a time")
     p.add_argument("--out", required=True, help="root directory of the runs")
     p.add_argument("--resume", action="store_true", help="continue interrupted runs in --out")
     p.add_argument("--submit", metavar="BOARD",
@@ -246,9 +285,9 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("diagnose", help="ERO gap and mode coverage of a trained agent on a "
                                         "stateless game")
     p.add_argument("--run", required=True, help="a run directory (holding result.json)")
-    p.add_argument("--samples", type=int, default=1000)
+    p.add_argument("--samples", type=_count("--samples", 1), default=1000)
     p.add_argument("--alpha", type=float, help="target temperature (default: the agent's final)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_count("--seed", 0), default=0)
     p.set_defaults(func=cmd_diagnose)
     p = sub.add_parser("submit", help="check RunResults and store them on the leaderboard")
     p.add_argument("files", nargs="+", metavar="FILE",
@@ -283,7 +322,8 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--s2", help="comma-separated widths (default: "
                    + ",".join(map(str, protocols.SEVERITY_S2)) + ")")
     p.add_argument("--seeds", help="e.g. 0-4 or 1,3,5 (default: each protocol's)")
-    p.add_argument("--workers", type=int, default=1, help="processes at a time")
+    p.add_argument("--workers", type=_count("--workers", 1), default=1,
+                   help="processes at a time")
     p.add_argument("--out", required=True, help="root directory of the runs")
     p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field (repeatable); fields are listed below")
@@ -297,16 +337,18 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("--algo", required=True, help="algorithm name or module:Class")
         p.add_argument("--protocol", required=True, help="protocol name (see ro-bench list)")
         if name == "train":
-            p.add_argument("--seed", type=int, required=True)
+            p.add_argument("--seed", type=_count("--seed", 0), required=True)
         else:
             p.add_argument("--seeds", help="e.g. 0-4 or 1,3,5 (default: the protocol's)")
-            p.add_argument("--workers", type=int, default=1, help="processes at a time")
+            p.add_argument("--workers", type=_count("--workers", 1), default=1,
+                   help="processes at a time")
         p.add_argument("--out", required=True, help="root directory of the runs")
         p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config field (repeatable); fields are listed below")
         p.add_argument("--resume", action="store_true",
                        help="continue from the last checkpoint of the run(s) in --out")
-        p.add_argument("--record-samples", type=int, default=0, metavar="N",
+        p.add_argument("--record-samples", type=_count("--record-samples", 0), default=0,
+                       metavar="N",
                        help="at each evaluation, record N joint actions sampled with "
                             "explore=True and their rewards in the RunResult (stateless games)")
         p.set_defaults(func=cmd_train if name == "train" else cmd_evaluate)

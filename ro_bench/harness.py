@@ -11,13 +11,26 @@ measuring the final agent's RO diagnostics (stateless games only) and writing th
 ``RunResult`` to ``result.json`` in the run directory.
 
 Sampling and diagnostics call copies of the agent only, so they never change the training numbers.
+
+A run directory holds one run at a time: ``train`` locks ``<run dir>/.lock`` (and writes its pid
+there), so a second process trying the same directory fails at once, naming the first. It also
+records what it runs in ``run.json`` (algorithm, protocol and version, seed, config and its hash,
+``record_samples``), and ``resume=True`` refuses a checkpoint of any other run, naming each
+difference. Worker processes of ``train_many`` die with the process that started them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
+import fcntl
+import json
+import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +40,7 @@ import algorithms
 import ro_bench
 from algorithms.config import override, to_dict
 from ro_bench import checkpoint, diagnostics, protocols
+from ro_bench.atomic import atomic_write
 from ro_bench.evaluation import evaluate, is_decentralized
 from ro_bench.params import integer
 from ro_bench.results import RunResult, config_hash, environment_info, SCHEMA_VERSION
@@ -59,7 +73,25 @@ def train(
     record_samples = check_record_samples(protocol, record_samples)
     directory = run_dir(out, protocol_name, algo, seed)
     directory.mkdir(parents=True, exist_ok=True)
+    values = to_dict(config)
+    identity = {"algorithm": algo, "protocol": protocol.name, "protocol_version": protocol.version,
+                "seed": seed, "config": values, "config_hash": config_hash(values),
+                "record_samples": record_samples}
+    with run_lock(directory):
+        if resume:
+            check_same_run(directory, identity)
+        with atomic_write(directory / RUN_FILE) as file:
+            file.write(json.dumps(identity, indent=1, sort_keys=True).encode())
+        return _train(algo, agent_cls, config, protocol, seed, out, overrides, resume, progress,
+                      record_samples)
 
+
+def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol, seed: int,
+           out: Path, overrides: dict[str, Any] | None, resume: bool, progress: bool,
+           record_samples: int) -> RunResult:
+    """``train``'s loop, in its locked run directory."""
+    protocol_name = protocol.name
+    directory = run_dir(out, protocol_name, algo, seed)
     env = ro_bench.make_vec(protocol.env_id, protocol.num_envs, **protocol.env_kwargs)
     eval_env = ro_bench.make_vec(protocol.env_id, protocol.eval_episodes, **protocol.env_kwargs)
     agent = agent_cls(config, algorithms.EnvSpaces.from_vec(env), seed)
@@ -128,6 +160,56 @@ def train(
     )
     result.write(directory / "result.json")
     return result
+
+
+RUN_FILE = "run.json"
+LOCK_FILE = ".lock"
+
+
+class RunDirectoryError(ValueError):
+    """A run directory in use by another process, or holding another run to resume."""
+
+
+@contextlib.contextmanager
+def run_lock(directory: Path) -> Iterator[None]:
+    """Hold ``directory``'s lock for this process, or fail at once naming its owner's pid."""
+    with open(directory / LOCK_FILE, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            owner = lock.read().strip() or "unknown"
+            raise RunDirectoryError(f"run directory {directory} is in use by process {owner}: "
+                                    "wait for it to finish or give another --out") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield
+
+
+def check_same_run(directory: Path, identity: dict[str, Any]) -> None:
+    """Refuse to resume ``directory`` unless it was started as the run ``identity`` describes."""
+    if not (directory / "checkpoints" / "LATEST").exists():
+        return  # nothing to resume: the run starts afresh
+    try:
+        recorded = json.loads((directory / RUN_FILE).read_text())
+    except (OSError, ValueError) as err:
+        raise RunDirectoryError(f"{directory / RUN_FILE}: cannot tell which run the checkpoint "
+                                f"belongs to ({err}); train again without --resume") from None
+    differences = [f"{key} {recorded.get(key)!r} there, {identity[key]!r} now"
+                   for key in ("algorithm", "protocol", "protocol_version", "seed",
+                               "record_samples") if recorded.get(key) != identity[key]]
+    if recorded.get("config_hash") != identity["config_hash"]:
+        old = recorded.get("config") if isinstance(recorded.get("config"), dict) else {}
+        keys = sorted(k for k in {*old, *identity["config"]}
+                      if old.get(k) != identity["config"].get(k))
+        differences += [f"config {k}={old.get(k, '(unset)')!r} there, "
+                        f"{identity['config'].get(k, '(unset)')!r} now" for k in keys]
+    if differences:
+        raise RunDirectoryError(f"cannot resume {directory}: its checkpoint is of another run ("
+                                + "; ".join(differences) + "). Resume with the same options, "
+                                "or train without --resume to start it again.")
 
 
 def make_config(config_cls: type, protocol: protocols.Protocol,
@@ -241,7 +323,15 @@ def train_many(runs: list[Run], out: Path, workers: int = 1, resume: bool = Fals
                description: str = "runs") -> list[RunResult]:
     """``train`` for each run, in this order, ``workers`` processes sharing one queue; the
     RunResults in the same order. One process shows each run's steps; several, the runs done."""
-    if workers <= 1:
+    integer("workers", workers, low=1)
+    directories: dict[Path, int] = {}
+    for i, (algo, protocol_name, seed, _, _) in enumerate(runs):
+        directory = run_dir(out, protocol_name, algo, seed)
+        if directory in directories:
+            raise ValueError(f"seed {seed} of {algo} on {protocol_name} is asked for twice (runs "
+                             f"{directories[directory]} and {i}): each seed runs once")
+        directories[directory] = i
+    if workers == 1:
         return [train(algo, protocol_name, seed, out, overrides, resume, True, samples)
                 for algo, protocol_name, seed, overrides, samples in runs]
     import multiprocessing
@@ -250,12 +340,35 @@ def train_many(runs: list[Run], out: Path, workers: int = 1, resume: bool = Fals
     from tqdm import tqdm
 
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(train, algo, protocol_name, seed, out, overrides, resume, False,
                                samples) for algo, protocol_name, seed, overrides, samples in runs]
         for future in tqdm(futures, desc=description, unit="run", leave=False):
             future.result()
         return [f.result() for f in futures]
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this worker process die when ``parent`` does (a pool's initializer): a SIGKILLed
+    parent must not leave workers training on, then hung on a queue nobody reads. Linux asks the
+    kernel for a SIGKILL on the parent's death; elsewhere a thread watches the parent's pid."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before the request above
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def load_agent(directory: Path) -> tuple[Any, Any, RunResult]:

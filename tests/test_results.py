@@ -438,3 +438,14 @@ def test_revision_ignores_an_enclosing_repository(tmp_path, monkeypatch):
     (tmp_path / "site-packages").mkdir()
     monkeypatch.setattr(results, "_REPO_DIR", tmp_path / "site-packages")
     assert results.environment_info()[0] == "unknown"
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_follow_the_umask(tmp_path, umask, mode):
+    """Files of record are read by whoever serves the board: not mkstemp's private 0600."""
+    old = os.umask(umask)
+    try:
+        sample().write(tmp_path / "run.json")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "run.json").stat().st_mode & 0o777 == mode

@@ -51,3 +51,14 @@ def test_algorithm_plays_protocol(algo: str, protocol_name: str) -> None:
     assert actions.shape == (2, spaces.n_agents, *spaces.action_spaces[0].shape)
     assert np.isfinite(actions).all()
     assert is_decentralized(agent, obs, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("algo", algorithms.list_algorithms())
+def test_float_fields_refuse_infinite_and_nan_overrides(algo: str) -> None:
+    _, config_cls = algorithms.get(algo)
+    floats = [f.name for f in dataclasses.fields(config_cls)
+              if isinstance(getattr(config_cls(), f.name), float)]
+    for name in floats:
+        for value in (float("inf"), -float("inf"), float("nan")):
+            with pytest.raises(ValueError, match=f"{name} must be a finite number"):
+                override(config_cls(), {name: value})
