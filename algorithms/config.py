@@ -2,7 +2,7 @@
 
 Each field carries its help text in ``field(metadata={"help": ...})``; ``describe`` turns a
 config class into the lines ``--help`` shows, and ``override`` applies ``--config key=value``
-overrides with checks that name the valid keys.
+overrides with checks that name the valid keys; a float field takes only finite numbers.
 """
 
 from __future__ import annotations
@@ -61,13 +61,22 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         item = args[0] if args else Any
         return tuple(_coerce(key, v, item) for v in value)
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(value):  # 1e999 reads as inf: refuse it now, not mid-training
-            raise ValueError(f"{key} must be a finite number; got {value!r}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int past the largest float: 1 and 400 zeros
+            number = math.inf
+        if not math.isfinite(number):  # 1e999 reads as inf: refuse it now, not mid-training
+            raise ValueError(f"{key} must be a finite number; got {_short(value)}")
+        return number
     if hint is Any or (isinstance(hint, type) and isinstance(value, hint)
                        and not (hint is int and isinstance(value, bool))):
         return value
     raise ValueError(f"{key} must be of type {_type_name(hint)}; got {value!r}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:12]}... ({len(text)} characters)"
 
 
 def _type_name(hint: Any) -> str:

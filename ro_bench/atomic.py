@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -23,9 +23,8 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """Yield a binary file whose contents replace ``path`` only if the block exits cleanly."""
     path = os.path.abspath(os.fspath(path))
     directory, name = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    fd, tmp = _create_temporary(directory, name)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -38,11 +37,17 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     _fsync_directory(directory)
 
 
-def _umask() -> int:
-    """The process's umask (reading it means setting it: put straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def _create_temporary(directory: str, name: str) -> tuple[int, str]:
+    """A new file beside ``name``, opened for writing, made as ``open(path, "w")`` makes one:
+    the kernel applies the umask to mode 0666. (``mkstemp`` makes 0600; reading the umask to
+    widen that means setting it, which races with every other thread creating files.)"""
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {os.path.join(directory, name)}")
 
 
 def _fsync_directory(directory: str) -> None:

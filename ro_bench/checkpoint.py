@@ -8,18 +8,20 @@ to JSON, and the agent writes its own directory (``Agent.save``).
 
 Every checkpoint ends with ``MANIFEST.json``, the sha256 of each of its files, and ``load`` checks
 every file against it before reading any: a flipped bit, a truncated or a missing file, or one
-added, is an error naming the file, never a silently different run. ``LATEST`` must name a
-``step_<12 digits>`` directory beside it, nothing else (no path can lead out of the run).
+added, is an error naming the file, never a silently different run; so is a checkpoint that
+passes but still cannot be read. ``LATEST`` must name a ``step_<12 digits>`` directory beside it,
+not a symbolic link, nothing else (no path can lead out of the run).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
-import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,16 +67,29 @@ def load(run_dir: Path, env: VecEnv, agent: Any) -> tuple[dict[str, Any], np.nda
         return None
     path = latest(root)
     verify(path)
-    try:
+    with _reading(path / "progress.json"):
         saved = json.loads((path / "progress.json").read_text())
+        progress, env_meta = saved["progress"], saved["env"]
+    with _reading(path / "env.npz"):
         with np.load(path / "env.npz", allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise CheckpointError(f"{path}: cannot read the checkpoint: {err}") from None
-    obs = arrays.pop("obs")
-    env.restore(arrays, saved["env"])
-    agent.load(path / "agent")
-    return saved["progress"], obs
+        obs = arrays.pop("obs")
+        env.restore(arrays, env_meta)
+    with _reading(path / "agent"):
+        agent.load(path / "agent")
+    return progress, obs
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Any failure inside the block becomes a CheckpointError naming ``path``. The manifest
+    proves the bytes are the ones written, not that they load (an edited manifest, a bug, a
+    change of format), and an agent's own ``load`` may raise anything."""
+    try:
+        yield
+    except Exception as err:
+        raise CheckpointError(f"{path}: cannot read the checkpoint: {type(err).__name__}: "
+                              f"{err}") from err
 
 
 def latest(root: Path) -> Path:
@@ -83,7 +98,7 @@ def latest(root: Path) -> Path:
         name = (root / "LATEST").read_text().strip()
     except (OSError, UnicodeDecodeError) as err:
         raise CheckpointError(f"{root / 'LATEST'}: cannot read it: {err}") from None
-    if not _NAME.fullmatch(name) or not (root / name).is_dir():
+    if not _NAME.fullmatch(name) or (root / name).is_symlink() or not (root / name).is_dir():
         raise CheckpointError(f"{root / 'LATEST'} names {name[:80]!r}, which is not a checkpoint "
                               f"directory step_<12 digits> in {root}")
     return root / name

@@ -6,16 +6,20 @@ on a range of seeds, several processes at a time, and prints the summary; ``grid
 many entries in one pool (``leaderboards/entries.txt`` by default); ``submit`` checks
 RunResults and stores them on the leaderboard; ``verify`` re-runs seeds of leaderboard entries and
 compares every recorded number.
+
+A mistake in the input (an option, a name, a path, a corrupt checkpoint), argparse's own included,
+is one line ``ro-bench: error: ...`` on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -23,11 +27,14 @@ import algorithms
 import ro_bench
 from algorithms.config import describe
 from ro_bench import harness, plots, protocols, verify
-from ro_bench.params import parse_kwargs
+from ro_bench.params import choice, parse_kwargs, real
 from ro_bench.submit import BOARD, result_files, submit
 
 
 def cmd_list(args: argparse.Namespace) -> None:
+    if args.family is not None:
+        choice("--family", args.family, sorted({ro_bench.spec(e).family
+                                                for e in ro_bench.list_envs()}))
     print("Environments")
     print(f"  {'id':<34} {'family':<13} {'version':<8} summary")
     for env_id in ro_bench.list_envs(args.family):
@@ -94,6 +101,8 @@ def cmd_diagnose(args: argparse.Namespace) -> None:
                          f"families); protocol {result.protocol!r} runs {env_id!r}, of the "
                          f"{ro_bench.spec(env_id).family!r} family")
     differential = isinstance(env, DifferentialGame)
+    if args.alpha is not None:
+        real("--alpha", args.alpha, low=0.0, low_open=True)
     alpha = args.alpha if args.alpha is not None else getattr(agent, "alpha", None)
     if differential and alpha is None:
         raise ValueError("this agent has no temperature: give --alpha")
@@ -206,7 +215,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> None:
 
 
 def cmd_sweep_s2(args: argparse.Namespace) -> None:
-    s2_values = [float(x) for x in args.s2.split(",")] if args.s2 else protocols.SEVERITY_S2
+    s2_values = _widths(args.s2)
     names = [f"max_of_three-s2={s2}" for s2 in s2_values]
     for name in names:
         protocols.get(name)  # every width must be a registered protocol
@@ -222,6 +231,20 @@ def cmd_sweep_s2(args: argparse.Namespace) -> None:
                     f"seeds {' '.join(f'{f:.3f}' for f in finals)}")
     print(f"RO-severity curve of {args.algo} on max_of_three (runs in {args.out}):")
     print("\n".join(rows))
+
+
+def _widths(text: str | None) -> list[float]:
+    """``--s2 1.5,3.0`` -> [1.5, 3.0], each width once; the protocols' widths by default."""
+    if not text:
+        return list(protocols.SEVERITY_S2)
+    try:
+        widths = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--s2 must be comma-separated numbers, e.g. 1.5,3.0; "
+                         f"got {text!r}") from None
+    if len(set(widths)) < len(widths):
+        raise ValueError(f"--s2 names a width more than once; got {text!r}")
+    return widths
 
 
 def cmd_play(args: argparse.Namespace) -> None:
@@ -253,7 +276,7 @@ def _show(action: Any) -> Any:
 
 
 def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ro-bench", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="ro-bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("list", help="list the registered environments")
     p.add_argument("--family", help="only the environments of this family (e.g. matrix)")
@@ -373,16 +396,28 @@ def _config_help(algo: str | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    pre = argparse.ArgumentParser(add_help=False)
+    pre = _Parser(add_help=False)
     pre.add_argument("--algo")
-    known, _ = pre.parse_known_args(argv)
-    args = build_parser(known.algo).parse_args(argv)
     try:
+        known, _ = pre.parse_known_args(argv)
+        args = build_parser(known.algo).parse_args(argv)
         status = args.func(args)  # None, or an exit status (verify: 1 when a number differs)
-    except ValueError as error:  # bad ids, kwargs and actions carry their own explanations
+    except BrokenPipeError:  # the reader went away (``ro-bench list | head``): nothing to say
+        sys.stderr.close()
+        return 1
+    except (ValueError, OSError) as error:  # bad ids, kwargs, actions and paths explain themselves
         print(f"ro-bench: error: {error}", file=sys.stderr)
         return 2
     return status or 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's errors in ro-bench's form: one line, ``ro-bench: error: ...``, status 2 (from
+    ``main``), pointing at ``--help`` instead of printing the usage first."""
+
+    def error(self, message: str) -> NoReturn:
+        message = re.sub(r"^argument (\S+): (?=\1 )", "", message)  # "--seed: --seed must ..."
+        raise ValueError(f"{message} (see {self.prog} --help)")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ A run directory holds one run at a time: ``train`` locks ``<run dir>/.lock`` (an
 there), so a second process trying the same directory fails at once, naming the first. It also
 records what it runs in ``run.json`` (algorithm, protocol and version, seed, config and its hash,
 ``record_samples``), and ``resume=True`` refuses a checkpoint of any other run, naming each
-difference. Worker processes of ``train_many`` die with the process that started them.
+difference; without ``resume`` it first removes the checkpoints and ``result.json`` an earlier run
+left there. Worker processes of ``train_many`` die with the process that started them, and the
+first run that fails stops the pool from starting any more.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -80,6 +83,8 @@ def train(
     with run_lock(directory):
         if resume:
             check_same_run(directory, identity)
+        else:
+            clear_run(directory)
         with atomic_write(directory / RUN_FILE) as file:
             file.write(json.dumps(identity, indent=1, sort_keys=True).encode())
         return _train(algo, agent_cls, config, protocol, seed, out, overrides, resume, progress,
@@ -186,6 +191,14 @@ def run_lock(directory: Path) -> Iterator[None]:
         lock.write(f"{os.getpid()}\n")
         lock.flush()
         yield
+
+
+def clear_run(directory: Path) -> None:
+    """Remove what an earlier run left in ``directory`` before a fresh start records itself:
+    its checkpoints would otherwise sit under the new ``run.json`` until the first new one
+    replaced them, and a resume after a kill in between would continue the old run."""
+    shutil.rmtree(directory / "checkpoints", ignore_errors=True)
+    (directory / "result.json").unlink(missing_ok=True)
 
 
 def check_same_run(directory: Path, identity: dict[str, Any]) -> None:
@@ -344,8 +357,14 @@ def train_many(runs: list[Run], out: Path, workers: int = 1, resume: bool = Fals
                              initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(train, algo, protocol_name, seed, out, overrides, resume, False,
                                samples) for algo, protocol_name, seed, overrides, samples in runs]
-        for future in tqdm(futures, desc=description, unit="run", leave=False):
-            future.result()
+        try:
+            for future in tqdm(futures, desc=description, unit="run", leave=False):
+                future.result()
+        except BaseException:
+            # Report the failure now, not after every queued run: runs under way finish, the
+            # rest never start.
+            pool.shutdown(cancel_futures=True)
+            raise
         return [f.result() for f in futures]
 
 
@@ -378,6 +397,9 @@ def load_agent(directory: Path) -> tuple[Any, Any, RunResult]:
     """
     from algorithms.config import from_dict
 
+    if not (Path(directory) / "result.json").is_file():
+        raise ValueError(f"{directory} holds no result.json: give the directory of a finished run, "
+                         "e.g. OUT/<protocol>/<algorithm>/seed_0")
     result = RunResult.read(Path(directory) / "result.json")
     protocol = protocols.get(result.protocol)
     agent_cls, config_cls = algorithms.get(result.algorithm)

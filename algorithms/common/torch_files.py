@@ -5,6 +5,7 @@ tensors and plain containers (dict, list, tuple, str, int, float, bool, None) an
 else, so a tampered or foreign checkpoint cannot run code on load. numpy arrays are refused too:
 store them with ``np.savez`` / ``np.load(allow_pickle=False)`` or convert them to tensors.
 Writes are atomic (``atomic_write``): an interrupted save leaves the previous checkpoint intact.
+A truncated or corrupt file is a ``ValueError`` naming it, not torch's bare ``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def save_torch(path: str | os.PathLike[str], tree: Any) -> None:
 
 
 def load_torch(path: str | os.PathLike[str]) -> Any:
-    """Read a ``save_torch`` file onto the CPU; ``pickle.UnpicklingError`` if it holds objects."""
+    """Read a ``save_torch`` file onto the CPU; ``pickle.UnpicklingError`` if it holds objects,
+    ``ValueError`` naming the file if it is truncated or corrupt."""
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
@@ -36,3 +38,7 @@ def load_torch(path: str | os.PathLike[str]) -> Any:
             f"refusing to load {os.fspath(path)}: it holds objects other than tensors and plain "
             f"containers{detail}, and load_torch never unpickles those"
         ) from error
+    except (RuntimeError, EOFError) as error:  # torch's words for a truncated or corrupt file
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+        raise ValueError(f"cannot read {os.fspath(path)}: it is not a whole save_torch file "
+                         f"({reason})") from error
