@@ -1,10 +1,11 @@
 """The command that re-runs a training run, as the argv list a RunResult records, and back.
 
-``harness.train_command`` writes ``["ro-bench", "train", "--algo", ..., "--protocol", ...,
-"--seed", ..., "--out", ..., "--config", "key=value", ..., "--record-samples", N]`` into every
-RunResult. ``parse`` reads it back into a ``TrainCommand``, refusing anything else, so that
-``submit`` can check that a result's command names its algorithm, protocol, seed and config, and
-``ro-bench verify`` can run it again.
+``build`` writes ``["ro-bench", "train", "--algo", ..., "--protocol", ..., "--seed", ...,
+"--out", ..., "--config", "key=value", ..., "--record-samples", N]``, which the harness records in
+every RunResult. ``parse`` reads it back into a ``TrainCommand``, refusing anything else, and
+``disagreement`` names an option that contradicts the run, so that ``submit`` can check that a
+result's command names its algorithm, protocol, seed and config, and ``ro-bench verify`` can run
+it again.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ro_bench.params import parse_kwargs
+
+if TYPE_CHECKING:
+    from ro_bench.results import RunResult
 
 PROGRAM = ("ro-bench", "train")
 
@@ -46,6 +51,31 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", action="append", default=[])
     parser.add_argument("--record-samples", type=int, default=0)
     return parser
+
+
+def build(algo: str, protocol: str, seed: int, out: str | Path, config: dict[str, Any],
+          overrides: dict[str, Any] | None, record_samples: int = 0) -> list[str]:
+    """The argv that re-runs a training run: ``config``'s value of each overridden key."""
+    words = [*PROGRAM, "--algo", algo, "--protocol", protocol, "--seed", str(seed),
+             "--out", str(out)]
+    for key in overrides or {}:
+        words += ["--config", f"{key}={config[key]!r}"]
+    if record_samples:
+        words += ["--record-samples", str(record_samples)]
+    return words
+
+
+def disagreement(command: TrainCommand, result: RunResult) -> tuple[str, Any, Any] | None:
+    """The first option of ``command`` that names another run than ``result``, as ``(option,
+    the command's value, the result's)``, or None."""
+    samples = len(result.action_samples[0]["actions"]) if result.action_samples else 0
+    for option, said, recorded in (("--algo", command.algo, result.algorithm),
+                                   ("--protocol", command.protocol, result.protocol),
+                                   ("--seed", command.seed, result.seed),
+                                   ("--record-samples", command.record_samples, samples)):
+        if said != recorded:
+            return option, said, recorded
+    return None
 
 
 def parse(argv: Sequence[str]) -> TrainCommand:

@@ -42,7 +42,7 @@ import numpy as np
 import algorithms
 import ro_bench
 from algorithms.config import override, to_dict
-from ro_bench import checkpoint, diagnostics, protocols
+from ro_bench import checkpoint, command, diagnostics, protocols
 from ro_bench.atomic import atomic_write
 from ro_bench.evaluation import evaluate, is_decentralized
 from ro_bench.params import integer
@@ -87,16 +87,15 @@ def train(
             clear_run(directory)
         with atomic_write(directory / RUN_FILE) as file:
             file.write(json.dumps(identity, indent=1, sort_keys=True).encode())
-        return _train(algo, agent_cls, config, protocol, seed, out, overrides, resume, progress,
-                      record_samples)
+        return _train(algo, agent_cls, config, protocol, seed, out, directory, overrides, resume,
+                      progress, record_samples)
 
 
 def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol, seed: int,
-           out: Path, overrides: dict[str, Any] | None, resume: bool, progress: bool,
-           record_samples: int) -> RunResult:
-    """``train``'s loop, in its locked run directory."""
+           out: Path, directory: Path, overrides: dict[str, Any] | None, resume: bool,
+           progress: bool, record_samples: int) -> RunResult:
+    """``train``'s loop, in its locked run directory ``directory``."""
     protocol_name = protocol.name
-    directory = run_dir(out, protocol_name, algo, seed)
     env = ro_bench.make_vec(protocol.env_id, protocol.num_envs, **protocol.env_kwargs)
     eval_env = ro_bench.make_vec(protocol.env_id, protocol.eval_episodes, **protocol.env_kwargs)
     agent = agent_cls(config, algorithms.EnvSpaces.from_vec(env), seed)
@@ -157,7 +156,7 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
         code_revision=code_revision,
         packages=packages,
         hardware=hardware,
-        command=train_command(algo, protocol_name, seed, out, config_values, overrides,
+        command=command.build(algo, protocol_name, seed, out, config_values, overrides,
                               record_samples),
         diagnostics=diagnostics.measure(agent, eval_env, seed=EVAL_SEED + seed),
         action_samples=tuple(state["action_samples"]),
@@ -264,18 +263,6 @@ def _train_step(agent: Any, env: Any, obs: np.ndarray) -> np.ndarray:
     ))
     agent.update()
     return next_obs
-
-
-def train_command(algo: str, protocol: str, seed: int, out: Path, config: dict[str, Any],
-                  overrides: dict[str, Any] | None, record_samples: int = 0) -> list[str]:
-    """The argv that re-runs this training run (``ro_bench.command.parse`` reads it back)."""
-    words = ["ro-bench", "train", "--algo", algo, "--protocol", protocol, "--seed", str(seed),
-             "--out", str(out)]
-    for key in overrides or {}:
-        words += ["--config", f"{key}={config[key]!r}"]
-    if record_samples:
-        words += ["--record-samples", str(record_samples)]
-    return words
 
 
 class CurveLog:

@@ -22,8 +22,8 @@ from gymnasium import spaces
 from gymnasium.error import ClosedEnvironmentError
 from pettingzoo import ParallelEnv
 
-from ro_bench.params import did_you_mean
-from ro_bench.vector import BOOL_ACTIONS, VecEnv, holds_bool
+from ro_bench.params import did_you_mean, holds_bool
+from ro_bench.vector import BOOL_ACTIONS, VecEnv
 
 
 class ParallelFace(ParallelEnv):

@@ -81,12 +81,7 @@ def real_array(
         raise ValueError(f"{name} must be an array of real numbers with {want}; got {value!r}")
     if isinstance(value, (str, bytes)):
         raise ValueError(f"{name} must be an array of real numbers with {want}; got {value!r}")
-    if isinstance(value, np.ndarray) and value.dtype != object:
-        holds_bool = value.dtype == bool
-    else:  # an object array keeps each entry's own type, bools included
-        entries = np.array(value, dtype=object).ravel()
-        holds_bool = any(isinstance(v, (bool, np.bool_)) for v in entries)
-    if holds_bool:
+    if holds_bool(value):
         raise ValueError(
             f"{name} must be an array of real numbers with {want}, not booleans; got {value!r}"
         )
@@ -99,6 +94,20 @@ def real_array(
         raise ValueError(f"{name} must contain only finite numbers in {where}; got {value!r}")
     array.setflags(write=False)
     return array
+
+
+def holds_bool(value: object) -> bool:
+    """Whether ``value`` (a number, an array, or nested lists of them) holds a bool anywhere.
+
+    Checked before ``np.asarray``, which turns ``[True, 0.5]`` into ``[1.0, 0.5]``.
+    """
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            return any(holds_bool(v) for v in value.flat)
+        return value.dtype.kind == "b"
+    if isinstance(value, (list, tuple)):
+        return any(holds_bool(v) for v in value)
+    return isinstance(value, (bool, np.bool_))
 
 
 def choice(name: str, value: object, choices: Iterable[str], where: str = "") -> str:

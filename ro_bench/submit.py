@@ -167,15 +167,11 @@ def _check_command(path: Path | str, result: RunResult, protocol: protocols.Prot
     except ValueError as err:
         raise SubmissionError("command", path, f"the command is not a `ro-bench train` command "
                               f"this ro-bench can re-run: {err}") from None
-    samples = len(result.action_samples[0]["actions"]) if result.action_samples else 0
-    named = {"--algo": (command.algo, result.algorithm),
-             "--protocol": (command.protocol, result.protocol),
-             "--seed": (command.seed, result.seed),
-             "--record-samples": (command.record_samples, samples)}
-    for option, (said, recorded) in named.items():
-        if said != recorded:
-            raise SubmissionError("command", path, f"the command's {option} {said!r} is not the "
-                                  f"run's {recorded!r}")
+    disagreement = train_command.disagreement(command, result)
+    if disagreement:
+        option, said, recorded = disagreement
+        raise SubmissionError("command", path, f"the command's {option} {said!r} is not the "
+                              f"run's {recorded!r}")
     config_cls = known_config_class(result.algorithm)
     if config_cls is None:  # an outside algorithm: its overrides at least must be in the config
         expected = {**result.config, **_json_values(command.overrides)}

@@ -49,7 +49,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.error import ClosedEnvironmentError
 
-from ro_bench.params import did_you_mean, integer
+from ro_bench.params import did_you_mean, holds_bool, integer
 
 
 class VecEnv:
@@ -296,17 +296,3 @@ class VecEnv:
 
 
 BOOL_ACTIONS = "actions must be numbers, not booleans (numpy would read True as 1)"
-
-
-def holds_bool(value: object) -> bool:
-    """Whether ``value`` (an action, or nested lists of them) holds a bool anywhere.
-
-    Checked before ``np.asarray``, which turns ``[True, 0.5]`` into ``[1.0, 0.5]``.
-    """
-    if isinstance(value, np.ndarray):
-        if value.dtype == object:
-            return any(holds_bool(v) for v in value.flat)
-        return value.dtype.kind == "b"
-    if isinstance(value, (list, tuple)):
-        return any(holds_bool(v) for v in value)
-    return isinstance(value, (bool, np.bool_))

@@ -383,11 +383,10 @@ def rerunnable(result: RunResult) -> train_command.TrainCommand | str:
         cmd = train_command.parse(result.command)
     except ValueError as err:
         return f"command: not a `ro-bench train` command this ro-bench can re-run: {err}"
-    named = (("--algo", cmd.algo, result.algorithm), ("--protocol", cmd.protocol, result.protocol),
-             ("--seed", cmd.seed, result.seed))
-    for option, said, recorded in named:
-        if said != recorded:
-            return f"command: {option} {said!r} re-runs another run than the result's {recorded!r}"
+    disagreement = train_command.disagreement(cmd, result)
+    if disagreement:
+        option, said, recorded = disagreement
+        return f"command: {option} {said!r} re-runs another run than the result's {recorded!r}"
     if cmd.algo not in algorithms.list_algorithms():
         return (f"command: --algo {cmd.algo!r} is neither registered nor installed here; a file of "
                 "record never chooses code to import, so it cannot be re-run")

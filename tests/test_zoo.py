@@ -58,6 +58,8 @@ def test_float_fields_refuse_infinite_and_nan_overrides(algo: str) -> None:
     _, config_cls = algorithms.get(algo)
     floats = [f.name for f in dataclasses.fields(config_cls)
               if isinstance(getattr(config_cls(), f.name), float)]
+    if not floats:
+        pytest.skip(f"{algo}'s config has no float field")
     for name in floats:
         for value in (float("inf"), -float("inf"), float("nan")):
             with pytest.raises(ValueError, match=f"{name} must be a finite number"):

@@ -41,8 +41,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ro_bench.envs.stateless import StatelessGame
-from ro_bench.params import boolean
-from ro_bench.vector import holds_bool
+from ro_bench.params import boolean, holds_bool
 
 MAX_ENTRIES = 1_000_000
 MAX_ABS_PAYOFF = 1e12  # keeps the averages behind the trap value finite
