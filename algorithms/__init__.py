@@ -1,12 +1,11 @@
-"""The ro-bench algorithm zoo: agents behind one small interface, found by name.
+"""The ro-bench algorithm zoo, imported as ``ro_bench_zoo`` (its folder is ``algorithms/``).
 
-``get(name)`` returns an algorithm's ``(Agent class, Config class)``; ``list_algorithms()`` the
-names. Built-in agents register in ``algorithms/registry.py``. External ones plug in through the
-entry-point group ``ro_bench.algorithms`` (``name = "module:Class"``) or are loaded directly as
-``"module:Class"``; the class names its config dataclass in its ``config_class`` attribute.
+Each algorithm is one file over the shared pieces of ``common/``; ``pyproject.toml`` registers
+them under the entry-point group ``ro_bench.algorithms``, exactly as an outside package registers
+its own, and ro-bench finds them there by name (``ro_bench.algorithms.get("svnr")``). ro-bench
+itself never imports the zoo.
 """
 
-from algorithms.base import Agent, EnvSpaces, Transitions
-from algorithms.registry import get, list_algorithms, register
-
-__all__ = ["Agent", "EnvSpaces", "Transitions", "get", "list_algorithms", "register"]
+if __name__ != "ro_bench_zoo":  # e.g. ``import algorithms`` from the repository's root
+    raise ImportError(f"the zoo is installed as ro_bench_zoo (pip install -e .); import "
+                      f"ro_bench_zoo, not {__name__}, so that its classes exist once")

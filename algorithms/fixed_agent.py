@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from algorithms.base import EnvSpaces, Transitions
+from ro_bench.agents import EnvSpaces, Transitions
 
 
 @dataclass(frozen=True)

@@ -63,98 +63,61 @@ CPU with the defaults, 20 s with ``update_every=4`` and 13 s with ``update_every
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from algorithms.base import EnvSpaces, Transitions
-from algorithms.common.spaces import action_bounds
-from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
-from algorithms.common.grouped import GroupedMLP
-from algorithms.common.target import soft_update
-from algorithms.common.torch_files import load_torch, save_torch
-from ro_bench.params import did_you_mean
+from ro_bench.agents import EnvSpaces
+from ro_bench.configs import documented
+from ro_bench.params import choice
+from ro_bench_zoo.common.grouped import GroupedMLP
+from ro_bench_zoo.common.off_policy import OffPolicyAgent, OffPolicyConfig, check_widths
+from ro_bench_zoo.common.target import soft_update
 
 CRITIC_INPUTS = ("obs", "state")
 
 
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
-
-
 @dataclass(frozen=True)
-class MADDPGConfig:
+class MADDPGConfig(OffPolicyConfig):
     """MADDPG's settings: the paper's and the authors' where they agree, the benchmark paper's
-    baseline code base's where they do not (see the module docstring)."""
+    baseline code base's where they do not (see the module docstring). The shared fields are
+    ``OffPolicyConfig``'s; the defaults changed here are the paper's and the official code's
+    (critic_lr, and gamma 0.95 and tau 0.01 as the base) and the benchmark authors' script's
+    (learning_starts: 10 exploration-only steps; update_every 1 where the official code updates
+    every 100; batch 512 as SVNR's, where the official code uses 1024)."""
 
-    total_steps: int = field(default=5000, metadata=_help(
-        "the training budget in env steps; the exploration-noise schedule is laid out over it "
-        "(the harness sets it from the protocol)"))
-    exploration_noise: tuple[float, ...] = field(default=(0.5, 0.1, 0.01), metadata=_help(
+    exploration_noise: tuple[float, ...] = documented((0.5, 0.1, 0.01),
         "standard deviations of the Gaussian exploration noise, in [-1, 1] action units, one per "
-        "stage of the budget (the benchmark authors' baseline script: 0.5, 0.1, 0.01)"))
-    noise_boundaries: tuple[float, ...] = field(default=(0.1, 1 / 6), metadata=_help(
+        "stage of the budget (the benchmark authors' baseline script: 0.5, 0.1, 0.01)")
+    noise_boundaries: tuple[float, ...] = documented((0.1, 1 / 6),
         "fractions of total_steps where each next noise stage starts; one fewer than "
-        "exploration_noise (the benchmark authors' script: after a tenth, after a sixth)"))
-    critic_input: str = field(default="obs", metadata=_help(
+        "exploration_noise (the benchmark authors' script: after a tenth, after a sixth)")
+    critic_input: str = documented("obs",
         "what the critics see besides the joint action: obs (every agent's observation, the "
-        "paper's x and the official code's) or state (the env's global state)"))
-    actor_hidden: tuple[int, ...] = field(default=(100, 100), metadata=_help(
+        "paper's x and the official code's) or state (the env's global state)")
+    actor_hidden: tuple[int, ...] = documented((100, 100),
         "hidden widths of each agent's actor MLP (ReLU); 2x100 as the PR2/ROMMEO code base, "
-        "2x64 in the paper"))
-    critic_hidden: tuple[int, ...] = field(default=(100, 100), metadata=_help(
-        "hidden widths of each agent's critic MLP (ReLU); 2x100 as the PR2/ROMMEO code base, "
-        "2x64 in the paper"))
-    actor_lr: float = field(default=1e-2, metadata=_help(
-        "Adam learning rate of the actors (paper and official code)"))
-    critic_lr: float = field(default=1e-2, metadata=_help(
-        "Adam learning rate of the critics (paper and official code)"))
-    gamma: float = field(default=0.95, metadata=_help("discount (paper and official code)"))
-    tau: float = field(default=0.01, metadata=_help(
-        "Polyak rate of the target actors and critics per gradient step (paper and official code)"))
-    action_reg: float = field(default=1e-3, metadata=_help(
-        "weight of the mean squared pre-tanh action in the actor loss (official code: 1e-3)"))
-    grad_clip: float = field(default=0.5, metadata=_help(
+        "2x64 in the paper")
+    actor_lr: float = documented(1e-2,
+        "Adam learning rate of the actors (paper and official code)")
+    action_reg: float = documented(1e-3,
+        "weight of the mean squared pre-tanh action in the actor loss (official code: 1e-3)")
+    grad_clip: float = documented(0.5,
         "clip each agent's gradient of each weight tensor to this norm, as the official code's "
-        "clip_by_norm per variable; 0 turns clipping off"))
-    reward_scale: float = field(default=1.0, metadata=_help("rewards are multiplied by this"))
-    batch_size: int = field(default=512, metadata=_help(
-        "replayed transitions per gradient step, shared by all agents (the benchmark paper's "
-        "512, as SVNR's; the official code uses 1024)"))
-    buffer_size: int = field(default=1_000_000, metadata=_help(
-        "replay capacity (never more than total_steps is allocated)"))
-    learning_starts: int = field(default=10, metadata=_help(
-        "env steps stored before the first gradient step (the benchmark authors' 10 "
-        "exploration-only steps)"))
-    update_every: int = field(default=1, metadata=_help(
-        "env steps between update rounds (1 as the benchmark authors' scripts; the official "
-        "code updates every 100)"))
-    updates_per_step: int = field(default=1, metadata=_help(
-        "gradient steps (critics + actors + targets) per update round"))
-    torch_threads: int = field(default=1, metadata=_help(
-        "torch.set_num_threads at construction (process-wide); 0 leaves it alone. Results repeat "
-        "bit for bit only at the same thread count"))
+        "clip_by_norm per variable; 0 turns clipping off")
+    critic_lr: float = 1e-2
+    learning_starts: int = 10
 
     def __post_init__(self) -> None:
-        if self.critic_input not in CRITIC_INPUTS:
-            hint = did_you_mean(self.critic_input, CRITIC_INPUTS)
-            raise ValueError(f"critic_input must be one of {', '.join(CRITIC_INPUTS)}; got "
-                             f"{self.critic_input!r}.{hint}")
-        positive = ("total_steps", "batch_size", "buffer_size", "learning_starts", "update_every",
-                    "updates_per_step")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
-        for name in ("grad_clip", "action_reg", "torch_threads"):
+        super().__post_init__()
+        choice("critic_input", self.critic_input, CRITIC_INPUTS)
+        check_widths("actor_hidden", self.actor_hidden)
+        for name in ("grad_clip", "action_reg"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 or more; got {getattr(self, name)}")
-        if not 0.0 <= self.gamma <= 1.0 or not 0.0 <= self.tau <= 1.0:
-            raise ValueError(f"gamma and tau must be in [0, 1]; got {self.gamma} and {self.tau}")
         _check_noise_schedule(self.exploration_noise, self.noise_boundaries)
 
     def noise_std(self, step: int) -> float:
@@ -219,45 +182,27 @@ def clip_grad_norm_per_agent_(parameters: Iterable[Tensor], max_norm: float) -> 
 
 
 # ------------------------------------------------------------------------------------ agent
-class MADDPG:
+class MADDPG(OffPolicyAgent):
     """Multi-Agent DDPG with deterministic tanh actors; see the module docstring."""
 
     config_class = MADDPGConfig
+    saved = ("actor", "critic", "actor_target", "critic_target", "actor_opt", "critic_opt",
+             "explore_noise")
 
     def __init__(self, config: MADDPGConfig, spaces: EnvSpaces, seed: int) -> None:
-        self.config = config
-        self.spaces = spaces
-        self.low, self.high = action_bounds(spaces, "MADDPG")
-        self.n, self.act_dim = self.low.shape
-        self.obs_dim = int(np.prod(spaces.observation_space.shape))
-        self.state_dim = int(np.prod(spaces.state_space.shape))
+        super().__init__(config, spaces, seed)
         self.uses_state = config.critic_input == "state"
         x_dim = self.state_dim if self.uses_state else self.n * self.obs_dim
-        if config.torch_threads:
-            torch.set_num_threads(config.torch_threads)
-        seed_everything(seed)  # weight initialisation draws from torch's global generator
-        seeds = np.random.SeedSequence(seed).generate_state(2)
-        self.explore_noise = torch.Generator().manual_seed(int(seeds[0]))
-
+        self.explore_noise = self.generator(0)
         self.actor = GroupedMLP(self.n, self.obs_dim, self.act_dim, config.actor_hidden)
         self.critic = GroupedMLP(self.n, x_dim + self.n * self.act_dim, 1, config.critic_hidden)
         self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr, fused=True)
-        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr,
-                                           fused=True)
-
-        shapes = {"obs": (self.n, self.obs_dim), "actions": (self.n, self.act_dim),
-                  "reward": (self.n,), "next_obs": (self.n, self.obs_dim),
-                  "terminated": (self.n,)}
-        if self.uses_state:
-            shapes |= {"state": (self.state_dim,), "next_state": (self.state_dim,)}
-        dtypes = {name: np.float32 for name in shapes} | {"terminated": np.bool_}
-        self.buffer = ReplayBuffer(min(config.buffer_size, config.total_steps), shapes, dtypes,
-                                   seed=int(seeds[1]))
-        self.steps = 0  # env steps observed
-        self.pending_rounds = 0  # update rounds due and not yet done
-        self.gradient_steps = 0
+        self.actor_opt = self.adam(self.actor, config.actor_lr)
+        self.critic_opt = self.adam(self.critic, config.critic_lr)
+        states = ("state", "next_state") if self.uses_state else ()
+        self.buffer = self.make_buffer(("obs", "actions", "reward", "next_obs", "terminated",
+                                        *states), stream=1)
 
     # ---------------------------------------------------------------------------- acting
     @property
@@ -271,37 +216,9 @@ class MADDPG:
             if explore:
                 noise = torch.randn(a.shape, generator=self.explore_noise)
                 a = (a + self.noise_std * noise).clamp(-1.0, 1.0)
-        return (self.low + (a.numpy() + 1.0) * 0.5 * (self.high - self.low)).astype(np.float32)
+        return self.box.to_env(a.numpy())
 
     # -------------------------------------------------------------------------- learning
-    def observe(self, transitions: Transitions) -> None:
-        t = transitions
-        b = len(t.obs)
-        actions = 2.0 * (np.asarray(t.actions, np.float64) - self.low) / (self.high - self.low)
-        fields = {
-            "obs": np.asarray(t.obs, dtype=np.float32).reshape(b, self.n, -1),
-            "actions": np.clip(actions - 1.0, -1.0, 1.0).astype(np.float32),
-            "reward": np.asarray(t.rewards, dtype=np.float32),
-            "next_obs": np.asarray(t.next_obs, dtype=np.float32).reshape(b, self.n, -1),
-            "terminated": np.asarray(t.terminated, dtype=bool),
-        }
-        if self.uses_state:
-            fields["state"] = np.asarray(t.state, dtype=np.float32).reshape(b, -1)
-            fields["next_state"] = np.asarray(t.next_state, dtype=np.float32).reshape(b, -1)
-        self.buffer.add(**fields)
-        before, self.steps = self.steps, self.steps + b
-        if self.steps >= self.config.learning_starts:
-            every = self.config.update_every
-            first = max(before, self.config.learning_starts - 1)  # rounds before it are skipped
-            self.pending_rounds += self.steps // every - first // every
-
-    def update(self) -> dict[str, float]:
-        steps, self.pending_rounds = self.pending_rounds * self.config.updates_per_step, 0
-        metrics: dict[str, float] = {}
-        for _ in range(steps):
-            metrics = self.gradient_step()
-        return metrics
-
     def gradient_step(self) -> dict[str, float]:
         """Every agent's critic step, then actor step, then the targets."""
         c = self.config
@@ -311,20 +228,19 @@ class MADDPG:
         actor_loss_value = self._step(self.actor, self.actor_opt, loss)
         soft_update(self.actor_target, self.actor, c.tau)
         soft_update(self.critic_target, self.critic, c.tau)
-        self.gradient_steps += 1
         return {"losses/critic": critic_loss / self.n, "losses/actor": actor_loss_value / self.n,
                 "charts/q_mean": q.mean().item(), "charts/noise_std": self.noise_std}
 
     def critic_loss(self, batch: dict[str, Tensor]) -> Tensor:
         """The critic loss summed over agents: each critic's own mean squared TD error."""
         c = self.config
-        rewards, terminated = batch["reward"].T * c.reward_scale, batch["terminated"].T  # [N, B]
+        rewards, terminated = batch["reward"] * c.reward_scale, batch["terminated"]  # [B]
         with torch.no_grad():
             if terminated.all():  # one-step games: nothing to bootstrap from
                 y = rewards
             else:
-                y = critic_targets(rewards, terminated, self.target_q(batch), c.gamma)
-        b = len(y[0])
+                y = critic_targets(rewards, terminated, self.target_q(batch), c.gamma)  # [N, B]
+        b = len(rewards)
         q = self.critic(self._critic_input(self._x(batch), batch["actions"].reshape(b, -1)))
         return (q.squeeze(-1) - y).square().mean(1).sum()
 
@@ -368,35 +284,3 @@ class MADDPG:
             return batch[prefix + "state"]
         obs = batch[prefix + "obs"]
         return obs.reshape(len(obs), -1)
-
-    # ------------------------------------------------------------------------ save / load
-    def save(self, path: Path) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        save_torch(path / "networks.pt", {
-            "actor": self.actor.state_dict(),
-            "critic": self.critic.state_dict(),
-            "actor_target": self.actor_target.state_dict(),
-            "critic_target": self.critic_target.state_dict(),
-            "actor_opt": self.actor_opt.state_dict(),
-            "critic_opt": self.critic_opt.state_dict(),
-            "explore_noise": self.explore_noise.get_state(),
-        })
-        self.buffer.save(path / "replay.npz")
-        progress = {"steps": self.steps, "pending_rounds": self.pending_rounds,
-                    "gradient_steps": self.gradient_steps, "global_rngs": rng_state()}
-        (path / "progress.json").write_text(json.dumps(progress))
-
-    def load(self, path: Path) -> None:
-        path = Path(path)
-        saved = load_torch(path / "networks.pt")
-        for name in ("actor", "critic", "actor_target", "critic_target", "actor_opt",
-                     "critic_opt"):
-            getattr(self, name).load_state_dict(saved[name])
-        self.explore_noise.set_state(saved["explore_noise"])
-        self.buffer.load(path / "replay.npz")
-        progress = json.loads((path / "progress.json").read_text())
-        self.steps = progress["steps"]
-        self.pending_rounds = progress["pending_rounds"]
-        self.gradient_steps = progress["gradient_steps"]
-        set_rng_state(progress["global_rngs"])

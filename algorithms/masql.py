@@ -73,30 +73,24 @@ Gather pays n critics' soft values per gradient step (about 36 ms of CPU with 4 
 from __future__ import annotations
 
 import copy
-import json
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from algorithms.base import EnvSpaces, Transitions
-from algorithms.common.spaces import action_bounds
-from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
-from algorithms.common.alpha import AnnealedAlpha
-from algorithms.common.grouped import GroupedMLP
-from algorithms.common.soft_value import soft_value
-from algorithms.common.svgd import MIN_BANDWIDTH, squared_distances, svgd_direction
-from algorithms.common.target import soft_update
-from algorithms.common.torch_files import load_torch, save_torch
+from ro_bench.agents import EnvSpaces
+from ro_bench.configs import documented
+from ro_bench.params import integer
+from ro_bench_zoo.common.alpha import AnnealedAlpha
+from ro_bench_zoo.common.grouped import GroupedMLP
+from ro_bench_zoo.common.off_policy import OffPolicyAgent, check_widths
+from ro_bench_zoo.common.soft_value import soft_value
+from ro_bench_zoo.common.svgd import MIN_BANDWIDTH, squared_distances, svgd_direction
+from ro_bench_zoo.common.target import soft_update
 
 SQUASH_EPS = 1e-6
-
-
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
 
 
 @dataclass(frozen=True)
@@ -105,70 +99,39 @@ class MASQLConfig(AnnealedAlpha):
     batch 512, buffer 1e6, 16 value and 32 kernel particles, tau 0.01), SVNR's alpha schedule and
     the benchmark's gamma (see the module docstring)."""
 
-    particles: int = field(default=32, metadata=_help(
-        "joint-action particles per state in the sampler update (the authors' 32)"))
-    fixed_particles: int = field(default=16, metadata=_help(
+    particles: int = documented(32,
+        "joint-action particles per state in the sampler update (the authors' 32)")
+    fixed_particles: int = documented(16,
         "of `particles`, those that carry the score and are not moved; the others are moved "
-        "(the authors' 16 of 32). 0: no split, every particle does both (SVNR's estimator)"))
-    value_samples: int = field(default=16, metadata=_help(
-        "K, uniform joint actions per next state in the soft-value estimate (the authors' 16)"))
-    squash_correction: bool = field(default=True, metadata=_help(
-        "add sum log(1 - a^2 + 1e-6) (tanh change of variables) to the target log-density"))
-    noise_dim: int = field(default=0, metadata=_help(
-        "noise numbers per agent's sampler; 0: the joint action dimension (soft Q-learning's)"))
-    sampler_hidden: tuple[int, ...] = field(default=(100, 100), metadata=_help(
-        "hidden widths of each agent's sampler MLP (ReLU; the authors' 2x100)"))
-    critic_hidden: tuple[int, ...] = field(default=(100, 100), metadata=_help(
-        "hidden widths of each agent's critic MLP (ReLU; the authors' 2x100)"))
-    critic_lr: float = field(default=3e-4, metadata=_help(
-        "Adam learning rate of the critics (the authors' 3e-4)"))
-    policy_lr: float = field(default=3e-4, metadata=_help(
-        "Adam learning rate of the samplers (the authors' 3e-4)"))
-    gamma: float = field(default=0.95, metadata=_help(
-        "discount: ROMMEO's and SVNR's 0.95, which the benchmark uses for every method (the "
-        "authors' MASQL code has 0.99)"))
-    tau: float = field(default=0.01, metadata=_help(
-        "Polyak rate of the target critics per target update (the authors' 0.01)"))
-    target_update_every: int = field(default=10, metadata=_help(
-        "gradient steps between target updates (the authors' 10)"))
-    reward_scale: float = field(default=1.0, metadata=_help(
-        "rewards are multiplied by this (the authors' 1)"))
-    batch_size: int = field(default=512, metadata=_help(
-        "replayed transitions per critic step (the authors' 512)"))
-    policy_batch_size: int = field(default=16, metadata=_help(
+        "(the authors' 16 of 32). 0: no split, every particle does both (SVNR's estimator)")
+    value_samples: int = documented(16,
+        "K, uniform joint actions per next state in the soft-value estimate (the authors' 16)")
+    squash_correction: bool = documented(True,
+        "add sum log(1 - a^2 + 1e-6) (tanh change of variables) to the target log-density")
+    noise_dim: int = documented(0,
+        "noise numbers per agent's sampler; 0: the joint action dimension (soft Q-learning's)")
+    sampler_hidden: tuple[int, ...] = documented((100, 100),
+        "hidden widths of each agent's sampler MLP (ReLU; the authors' 2x100)")
+    policy_lr: float = documented(3e-4,
+        "Adam learning rate of the samplers (the authors' 3e-4)")
+    target_update_every: int = documented(10,
+        "gradient steps between target updates (the authors' 10)")
+    policy_batch_size: int = documented(16,
         "replayed states per sampler step (the first ones of the critic's batch, so at most "
-        "batch_size), each with `particles` particles per agent; SVNR's 16, for CPU time"))
-    buffer_size: int = field(default=1_000_000, metadata=_help(
-        "replay capacity (the authors' 1e6; never more than total_steps is allocated)"))
-    learning_starts: int = field(default=1, metadata=_help(
-        "env steps stored before the first gradient step (SVNR's 1)"))
-    update_every: int = field(default=1, metadata=_help(
-        "env steps between update rounds (particle_gather: 32 keeps it near 3 minutes)"))
-    updates_per_step: int = field(default=1, metadata=_help(
-        "gradient steps (critics + samplers) per update round"))
-    torch_threads: int = field(default=1, metadata=_help(
-        "torch.set_num_threads at construction (process-wide); 0 leaves it alone. Results repeat "
-        "bit for bit only at the same thread count"))
+        "batch_size), each with `particles` particles per agent; SVNR's 16, for CPU time")
+    critic_lr: float = 3e-4  # the authors'
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        positive = ("total_steps", "value_samples", "batch_size", "policy_batch_size",
-                    "buffer_size", "learning_starts", "update_every", "updates_per_step",
-                    "target_update_every")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
-        if self.particles < 2:
-            raise ValueError(f"particles must be at least 2 (the bandwidth needs pairs); "
-                             f"got {self.particles}")
+        for name in ("value_samples", "policy_batch_size", "target_update_every"):
+            integer(name, getattr(self, name), low=1)
+        integer("particles", self.particles, low=2)  # the kernel bandwidth needs pairs
         if self.fixed_particles and not 2 <= self.fixed_particles <= self.particles - 1:
             raise ValueError(f"fixed_particles must be 0 (no split) or from 2 to particles - 1 = "
                              f"{self.particles - 1} (the bandwidth divides by log of it, and "
                              f"some particles must move); got {self.fixed_particles}")
-        for name in ("noise_dim", "torch_threads"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be 0 or more; got {getattr(self, name)}")
-
+        integer("noise_dim", self.noise_dim, low=0)
+        check_widths("sampler_hidden", self.sampler_hidden)
 
 
 # ----------------------------------------------------------------------------- pure functions
@@ -223,51 +186,28 @@ def split_svgd_direction(fixed: Tensor, score: Tensor, moved: Tensor) -> Tensor:
 
 
 # ------------------------------------------------------------------------------------ agent
-class MASQL:
+class MASQL(OffPolicyAgent):
     """Multi-agent soft Q-learning; see the module docstring."""
 
     config_class = MASQLConfig
+    saved = ("sampler", "critic", "critic_target", "sampler_opt", "critic_opt", "explore_noise",
+             "eval_noise", "update_noise")
 
     def __init__(self, config: MASQLConfig, spaces: EnvSpaces, seed: int) -> None:
-        self.config = config
-        self.spaces = spaces
-        self.low, self.high = action_bounds(spaces, "MASQL")
-        self.n, self.act_dim = self.low.shape
+        super().__init__(config, spaces, seed)
         self.joint_dim = self.n * self.act_dim
         self.noise_dim = config.noise_dim or self.joint_dim
-        self.obs_dim = int(np.prod(spaces.observation_space.shape))
-        self.state_dim = int(np.prod(spaces.state_space.shape))
-        if config.torch_threads:
-            torch.set_num_threads(config.torch_threads)
-        seed_everything(seed)  # weight initialisation draws from torch's global generator
-        noise_seeds = np.random.SeedSequence(seed).generate_state(4)
-        self.explore_noise = torch.Generator().manual_seed(int(noise_seeds[0]))
-        self.eval_noise = torch.Generator().manual_seed(int(noise_seeds[1]))
-        self.update_noise = torch.Generator().manual_seed(int(noise_seeds[2]))
-
+        self.explore_noise, self.eval_noise, self.update_noise = (self.generator(k)
+                                                                  for k in range(3))
         n = self.n
         self.sampler = GroupedMLP(n, self.noise_dim + self.obs_dim, self.joint_dim,
                                   config.sampler_hidden)
         self.critic = GroupedMLP(n, self.state_dim + self.joint_dim, 1, config.critic_hidden)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
-        self.sampler_opt = torch.optim.Adam(self.sampler.parameters(), lr=config.policy_lr,
-                                            fused=True)
-        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr,
-                                           fused=True)
-
-        capacity = min(config.buffer_size, config.total_steps)
-        self.buffer = ReplayBuffer(
-            capacity,
-            shapes={"obs": (n, self.obs_dim), "state": (self.state_dim,),
-                    "actions": (n, self.act_dim), "reward": (n,),
-                    "next_state": (self.state_dim,), "terminated": ()},
-            dtypes={"obs": np.float32, "state": np.float32, "actions": np.float32,
-                    "reward": np.float32, "next_state": np.float32, "terminated": np.bool_},
-            seed=int(noise_seeds[3]),
-        )
-        self.steps = 0  # env steps observed
-        self.pending_rounds = 0  # update rounds due and not yet done
-        self.gradient_steps = 0
+        self.sampler_opt = self.adam(self.sampler, config.policy_lr)
+        self.critic_opt = self.adam(self.critic, config.critic_lr)
+        self.buffer = self.make_buffer(("obs", "state", "actions", "reward", "next_state",
+                                        "terminated"), stream=3)
 
     # ---------------------------------------------------------------------------- acting
     @property
@@ -282,8 +222,7 @@ class MASQL:
             joint = self.sample_joint(obs_t.transpose(0, 1), noise)  # [n, R, D]
         # agent i executes only its own slice of the joint action its own sampler drew
         own = joint.reshape(self.n, len(obs), self.n, self.act_dim).diagonal(dim1=0, dim2=2)
-        a = own.permute(0, 2, 1).numpy()  # [R, d, n] -> [R, n, d]
-        return (self.low + (a + 1.0) * 0.5 * (self.high - self.low)).astype(np.float32)
+        return self.box.to_env(own.permute(0, 2, 1).numpy())  # [R, d, n] -> [R, n, d]
 
     def sample_joint(self, obs: Tensor, noise: Tensor) -> Tensor:
         """Each agent's joint action in [-1, 1]^D, ``[n, R, D]``, from its own observations
@@ -291,29 +230,6 @@ class MASQL:
         return torch.tanh(self.sampler(torch.cat([noise, obs], dim=-1)))
 
     # -------------------------------------------------------------------------- learning
-    def observe(self, transitions: Transitions) -> None:
-        t = transitions
-        actions = 2.0 * (np.asarray(t.actions, np.float64) - self.low) / (self.high - self.low)
-        self.buffer.add(
-            obs=np.asarray(t.obs, dtype=np.float32).reshape(len(t.obs), self.n, -1),
-            state=np.asarray(t.state, dtype=np.float32).reshape(len(t.state), -1),
-            actions=np.clip(actions - 1.0, -1.0, 1.0).astype(np.float32),
-            reward=np.asarray(t.rewards, dtype=np.float32).reshape(len(t.obs), self.n),
-            next_state=np.asarray(t.next_state, dtype=np.float32).reshape(len(t.state), -1),
-            terminated=np.asarray(t.terminated, dtype=bool).reshape(len(t.obs), -1).any(-1),
-        )
-        before, self.steps = self.steps, self.steps + len(t.obs)
-        if self.steps >= self.config.learning_starts:
-            every = self.config.update_every
-            self.pending_rounds += self.steps // every - before // every
-
-    def update(self) -> dict[str, float]:
-        steps, self.pending_rounds = self.pending_rounds * self.config.updates_per_step, 0
-        metrics: dict[str, float] = {}
-        for _ in range(steps):
-            metrics = self.gradient_step()
-        return metrics
-
     def gradient_step(self) -> dict[str, float]:
         """One step of every agent's critic and sampler, and the target update when it is due."""
         c = self.config
@@ -321,7 +237,6 @@ class MASQL:
         alpha = self.alpha
         critic_loss = self._critic_step(batch, alpha)
         direction_norm, q_mean = self._sampler_step(batch, alpha)
-        self.gradient_steps += 1
         if self.gradient_steps % c.target_update_every == 0:
             soft_update(self.critic_target, self.critic, c.tau)
         return {"losses/critic": critic_loss, "charts/alpha": alpha, "charts/q_mean": q_mean,
@@ -331,7 +246,7 @@ class MASQL:
         """``y_i = r_i + gamma (1 - terminated) V_i(s')`` for every agent, ``[n, B]``; the soft
         values share one set of uniform samples, drawn from the update generator."""
         c = self.config
-        y = batch["reward"].T * c.reward_scale
+        y = (batch["reward"] * c.reward_scale).repeat(self.n, 1)  # the team's, for each agent
         live = ~batch["terminated"]
         if live.any():  # one-step games: every transition ends its episode
             v = soft_value(EveryAgentsCritic(self.critic_target), batch["next_state"][live],
@@ -373,40 +288,3 @@ class MASQL:
         loss.backward()
         self.sampler_opt.step()
         return delta.norm(dim=-1).mean().item(), q.mean().item()
-
-    # ------------------------------------------------------------------------ save / load
-    def save(self, path: Path) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        save_torch(path / "networks.pt", {
-            "sampler": self.sampler.state_dict(),
-            "critic": self.critic.state_dict(),
-            "critic_target": self.critic_target.state_dict(),
-            "sampler_opt": self.sampler_opt.state_dict(),
-            "critic_opt": self.critic_opt.state_dict(),
-            "explore_noise": self.explore_noise.get_state(),
-            "eval_noise": self.eval_noise.get_state(),
-            "update_noise": self.update_noise.get_state(),
-        })
-        self.buffer.save(path / "replay.npz")
-        progress = {"steps": self.steps, "pending_rounds": self.pending_rounds,
-                    "gradient_steps": self.gradient_steps, "global_rngs": rng_state()}
-        (path / "progress.json").write_text(json.dumps(progress))
-
-    def load(self, path: Path) -> None:
-        path = Path(path)
-        saved = load_torch(path / "networks.pt")
-        self.sampler.load_state_dict(saved["sampler"])
-        self.critic.load_state_dict(saved["critic"])
-        self.critic_target.load_state_dict(saved["critic_target"])
-        self.sampler_opt.load_state_dict(saved["sampler_opt"])
-        self.critic_opt.load_state_dict(saved["critic_opt"])
-        self.explore_noise.set_state(saved["explore_noise"])
-        self.eval_noise.set_state(saved["eval_noise"])
-        self.update_noise.set_state(saved["update_noise"])
-        self.buffer.load(path / "replay.npz")
-        progress = json.loads((path / "progress.json").read_text())
-        self.steps = progress["steps"]
-        self.pending_rounds = progress["pending_rounds"]
-        self.gradient_steps = progress["gradient_steps"]
-        set_rng_state(progress["global_rngs"])

@@ -107,111 +107,88 @@ next states) come from a third generator, and replay sampling from the buffer's 
 from __future__ import annotations
 
 import copy
-import json
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from algorithms.base import EnvSpaces, Transitions
-from algorithms.common.spaces import action_bounds
-from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
-from algorithms.common.grouped import GroupedMLP
-from algorithms.common.target import soft_update
-from algorithms.common.torch_files import load_torch, save_torch
-from ro_bench.params import did_you_mean
+from ro_bench.agents import EnvSpaces, Transitions
+from ro_bench.configs import documented
+from ro_bench.params import choice, integer, real
+from ro_bench_zoo.common.grouped import GroupedMLP
+from ro_bench_zoo.common.off_policy import OffPolicyAgent, ReplayConfig, check_widths
+from ro_bench_zoo.common.target import soft_update
 
 REWARD_INPUTS = ("next_obs", "obs_action_next_obs")
 
 
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
-
-
 @dataclass(frozen=True)
-class MMQConfig:
+class MMQConfig(ReplayConfig):
     """MMQ's settings: the authors' code's values, with the schedule scaled to the budget (see
-    the module docstring)."""
+    the module docstring). The shared fields are ``ReplayConfig``'s; MMQ has no
+    ``learning_starts`` field (its warm-up is ``warmup_fraction`` of the budget) and shifts its
+    rewards rather than scaling them."""
 
-    total_steps: int = field(default=5000, metadata=_help(
-        "the training budget in env steps; the warm-up is a fraction of it (the harness sets it "
-        "from the protocol)"))
-    warmup_fraction: float = field(default=0.04, metadata=_help(
+    warmup_fraction: float = documented(0.04,
         "share of total_steps played with uniform random actions before any training (the "
-        "authors' 20k of 500k env steps)"))
-    update_every: int = field(default=10, metadata=_help(
-        "env steps between training calls. The authors: 50, over 500k env steps. The default "
-        "gives a 5000-step game 480 calls; on particle_gather use 100 (1200 calls, about 3 "
-        "minutes) or 50 (the authors' ratio, about 5 minutes)"))
-    updates_per_step: int = field(default=1, metadata=_help(
-        "training calls per round; a call is one model step, one actor step and "
-        "critic_iterations critic steps"))
-    critic_iterations: int = field(default=10, metadata=_help(
-        "critic steps per training call on one minibatch and one fixed target (authors: 10)"))
-    next_state_samples: int = field(default=15, metadata=_help(
-        "M, candidate next observations drawn from each quantile box (authors: 15)"))
-    lower_quantile: float = field(default=0.05, metadata=_help(
-        "quantile learned by the lower next-observation model L (authors: 0.05)"))
-    upper_quantile: float = field(default=0.95, metadata=_help(
-        "quantile learned by the upper next-observation model U (authors: 0.95)"))
-    quantile_batch: int = field(default=80, metadata=_help(
+        "authors' 20k of 500k env steps)")
+    critic_iterations: int = documented(10,
+        "critic steps per training call on one minibatch and one fixed target (authors: 10)")
+    next_state_samples: int = documented(15,
+        "M, candidate next observations drawn from each quantile box (authors: 15)")
+    lower_quantile: float = documented(0.05,
+        "quantile learned by the lower next-observation model L (authors: 0.05)")
+    upper_quantile: float = documented(0.95,
+        "quantile learned by the upper next-observation model U (authors: 0.95)")
+    quantile_batch: int = documented(80,
         "random subset of each agent's minibatch the quantile models train on, without "
-        "replacement; at least batch_size uses all (authors: 80 of 100)"))
-    reward_input: str = field(default="next_obs", metadata=_help(
+        "replacement; at least batch_size uses all (authors: 80 of 100)")
+    reward_input: str = documented("next_obs",
         f"the reward model's input: one of {', '.join(REWARD_INPUTS)} (authors: next_obs for "
-        "the differential game and MPE, obs, action and next obs for MA-MuJoCo)"))
-    reward_shift: float = field(default=0.0, metadata=_help(
+        "the differential game and MPE, obs, action and next obs for MA-MuJoCo)")
+    reward_shift: float = documented(0.0,
         "added to every training reward (the authors' differential-game script: -2 on rewards "
-        "in [0, 1]); evaluation is unaffected"))
-    epsilon: float = field(default=0.1, metadata=_help(
+        "in [0, 1]); evaluation is unaffected")
+    epsilon: float = documented(0.1,
         "after the warm-up, the probability that an agent plays a uniform random action "
-        "(authors: 0.1)"))
-    noise_std: float = field(default=0.1, metadata=_help(
+        "(authors: 0.1)")
+    noise_std: float = documented(0.1,
         "otherwise, the std of the Gaussian noise added to mu(o), in [-1, 1] action units, "
-        "then clipped (authors: 0.1)"))
-    actor_hidden: tuple[int, ...] = field(default=(256, 256), metadata=_help(
-        "hidden widths of each agent's actor MLP (ReLU, tanh output; authors: 256-256)"))
-    critic_hidden: tuple[int, ...] = field(default=(256, 256), metadata=_help(
-        "hidden widths of each agent's critic Q_i(o, a_i) (authors: 256-256)"))
-    model_hidden: tuple[int, ...] = field(default=(256, 256), metadata=_help(
-        "hidden widths of each agent's quantile models and reward model (authors: 256-256)"))
-    actor_lr: float = field(default=1e-3, metadata=_help("Adam learning rate of the actors"))
-    critic_lr: float = field(default=1e-3, metadata=_help("Adam learning rate of the critics"))
-    model_lr: float = field(default=1e-3, metadata=_help(
-        "Adam learning rate of the quantile and reward models (authors: 1e-3 for all)"))
-    gamma: float = field(default=0.99, metadata=_help("discount (authors: 0.99)"))
-    tau: float = field(default=0.005, metadata=_help(
-        "Polyak rate of the target actor and critic per training call (authors: 0.005)"))
-    batch_size: int = field(default=100, metadata=_help(
-        "replayed transitions per agent per training call, drawn independently for each agent "
-        "(authors: 100)"))
-    buffer_size: int = field(default=550_000, metadata=_help(
-        "replay capacity (authors: 550k; never more than total_steps is allocated)"))
-    torch_threads: int = field(default=1, metadata=_help(
-        "torch.set_num_threads at construction (process-wide); 0 leaves it alone. Results repeat "
-        "bit for bit only at the same thread count"))
+        "then clipped (authors: 0.1)")
+    actor_hidden: tuple[int, ...] = documented((256, 256),
+        "hidden widths of each agent's actor MLP (ReLU, tanh output; authors: 256-256)")
+    model_hidden: tuple[int, ...] = documented((256, 256),
+        "hidden widths of each agent's quantile models and reward model (authors: 256-256)")
+    actor_lr: float = documented(1e-3, "Adam learning rate of the actors")
+    model_lr: float = documented(1e-3,
+        "Adam learning rate of the quantile and reward models (authors: 1e-3 for all)")
+    # the authors': 256-256 critics Q_i(o, a_i), gamma 0.99, tau 0.005 per training call, 100
+    # transitions per agent per call, drawn independently for each agent, 550k replay. They
+    # train every 50 of 500k env steps; 10 gives a 5000-step game 480 calls (particle_gather:
+    # use 100, 1200 calls, or 50, the authors' ratio). updates_per_step counts training calls:
+    # one model step, one actor step and critic_iterations critic steps each.
+    critic_hidden: tuple[int, ...] = (256, 256)
+    gamma: float = 0.99
+    tau: float = 0.005
+    batch_size: int = 100
+    buffer_size: int = 550_000
+    update_every: int = 10
 
     def __post_init__(self) -> None:
-        if self.reward_input not in REWARD_INPUTS:
-            hint = did_you_mean(self.reward_input, REWARD_INPUTS)
-            raise ValueError(f"reward_input must be one of {', '.join(REWARD_INPUTS)}; got "
-                             f"{self.reward_input!r}.{hint}")
-        positive = ("total_steps", "update_every", "updates_per_step", "critic_iterations",
-                    "next_state_samples", "quantile_batch", "batch_size", "buffer_size")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
+        super().__post_init__()
+        choice("reward_input", self.reward_input, REWARD_INPUTS)
+        for name in ("critic_iterations", "next_state_samples", "quantile_batch"):
+            integer(name, getattr(self, name), low=1)
         if not 0.0 < self.lower_quantile < self.upper_quantile < 1.0:
             raise ValueError("need 0 < lower_quantile < upper_quantile < 1; got "
                              f"{self.lower_quantile} and {self.upper_quantile}")
-        for name in ("warmup_fraction", "epsilon", "gamma", "tau"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)}")
-        for name in ("noise_std", "torch_threads"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be 0 or more; got {getattr(self, name)}")
+        for name in ("warmup_fraction", "epsilon"):
+            real(name, getattr(self, name), low=0.0, high=1.0)
+        real("noise_std", self.noise_std, low=0.0)
+        real("reward_shift", self.reward_shift)
+        for name in ("actor_hidden", "model_hidden"):
+            check_widths(name, getattr(self, name))
 
     @property
     def learning_starts(self) -> int:
@@ -252,29 +229,23 @@ def maxmax_target(rewards: Tensor, terminated: Tensor, next_values: Tensor | Non
 
 
 # ------------------------------------------------------------------------------------ agent
-class MMQ:
-    """MaxMax Q-learning with quantile next-observation models; see the module docstring."""
+class MMQ(OffPolicyAgent):
+    """MaxMax Q-learning with quantile next-observation models; see the module docstring. Its
+    gradient step is the authors' training call."""
 
     config_class = MMQConfig
+    saved = ("actor", "critic", "actor_target", "critic_target", "quantile_model",
+             "reward_model", "actor_opt", "critic_opt", "model_opt", "explore_noise",
+             "update_noise")
 
     def __init__(self, config: MMQConfig, spaces: EnvSpaces, seed: int) -> None:
-        self.config = config
-        self.spaces = spaces
-        self.low, self.high = action_bounds(spaces, "MMQ")
-        self.n, self.act_dim = self.low.shape
-        self.obs_dim = int(np.prod(spaces.observation_space.shape))
+        super().__init__(config, spaces, seed)
         box = spaces.observation_space
         self.obs_low = torch.tensor(np.broadcast_to(box.low, box.shape).reshape(-1),
                                     dtype=torch.float32)
         self.obs_high = torch.tensor(np.broadcast_to(box.high, box.shape).reshape(-1),
                                      dtype=torch.float32)
-        if config.torch_threads:
-            torch.set_num_threads(config.torch_threads)
-        seed_everything(seed)  # weight initialisation draws from torch's global generator
-        seeds = np.random.SeedSequence(seed).generate_state(3)
-        self.explore_noise = torch.Generator().manual_seed(int(seeds[0]))
-        self.update_noise = torch.Generator().manual_seed(int(seeds[1]))
-
+        self.explore_noise, self.update_noise = self.generator(0), self.generator(1)
         n, o, d = self.n, self.obs_dim, self.act_dim
         reward_in = o if config.reward_input == "next_obs" else 2 * o + d
         self.actor = GroupedMLP(n, o, d, config.actor_hidden)
@@ -284,21 +255,13 @@ class MMQ:
         self.reward_model = GroupedMLP(n, reward_in, 1, config.model_hidden)
         self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr, fused=True)
-        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr,
-                                           fused=True)
+        self.actor_opt = self.adam(self.actor, config.actor_lr)
+        self.critic_opt = self.adam(self.critic, config.critic_lr)
         models = [*self.quantile_model.parameters(), *self.reward_model.parameters()]
         self.model_opt = torch.optim.Adam(models, lr=config.model_lr, fused=True)
         self.quantiles = torch.tensor([config.lower_quantile] * n + [config.upper_quantile] * n)
-
-        shapes = {"obs": (n, o), "actions": (n, d), "reward": (n,), "next_obs": (n, o),
-                  "terminated": (n,)}
-        dtypes = {name: np.float32 for name in shapes} | {"terminated": np.bool_}
-        self.buffer = ReplayBuffer(min(config.buffer_size, config.total_steps), shapes, dtypes,
-                                   seed=int(seeds[2]))
-        self.steps = 0  # env steps observed
-        self.pending_rounds = 0  # training rounds due and not yet done
-        self.train_calls = 0
+        self.buffer = self.make_buffer(("obs", "actions", "reward", "next_obs", "terminated"),
+                                       stream=2)
 
     # ---------------------------------------------------------------------------- acting
     def act(self, obs: np.ndarray, *, explore: bool) -> np.ndarray:
@@ -307,7 +270,7 @@ class MMQ:
             a = self.policy(obs_t.transpose(0, 1)).transpose(0, 1)  # [B, n, d]
             if explore:
                 a = self._explore(a)
-        return (self.low + (a.numpy() + 1.0) * 0.5 * (self.high - self.low)).astype(np.float32)
+        return self.box.to_env(a.numpy())
 
     def policy(self, obs: Tensor, target: bool = False) -> Tensor:
         """``mu_i(o_i)`` ``[n, N, d]`` from each agent's observations ``[n, N, o]``."""
@@ -325,33 +288,14 @@ class MMQ:
         return torch.where(pick, uniform, (a + c.noise_std * noise).clamp(-1.0, 1.0))
 
     # -------------------------------------------------------------------------- learning
-    def observe(self, transitions: Transitions) -> None:
-        t = transitions
-        b = len(t.obs)
-        actions = 2.0 * (np.asarray(t.actions, np.float64) - self.low) / (self.high - self.low)
-        self.buffer.add(
-            obs=np.asarray(t.obs, dtype=np.float32).reshape(b, self.n, -1),
-            actions=np.clip(actions - 1.0, -1.0, 1.0).astype(np.float32),
-            reward=(np.asarray(t.rewards, np.float64) + self.config.reward_shift).astype(
-                np.float32),
-            next_obs=np.asarray(t.next_obs, dtype=np.float32).reshape(b, self.n, -1),
-            terminated=np.asarray(t.terminated, dtype=bool),
-        )
-        before, self.steps = self.steps, self.steps + b
-        starts = self.config.learning_starts
-        if self.steps >= starts:
-            every = self.config.update_every
-            first = max(before, starts - 1)  # rounds before the warm-up's end are skipped
-            self.pending_rounds += self.steps // every - first // every
+    def replay_fields(self, t: Transitions) -> dict[str, np.ndarray]:
+        """The base's fields, the reward shifted by ``reward_shift``."""
+        fields = super().replay_fields(t)
+        fields["reward"] = (np.asarray(t.reward, np.float64) + self.config.reward_shift).astype(
+            np.float32)
+        return fields
 
-    def update(self) -> dict[str, float]:
-        calls, self.pending_rounds = self.pending_rounds * self.config.updates_per_step, 0
-        metrics: dict[str, float] = {}
-        for _ in range(calls):
-            metrics = self.train_call()
-        return metrics
-
-    def train_call(self) -> dict[str, float]:
+    def gradient_step(self) -> dict[str, float]:
         """The authors' one training call: models, actor, target, critic iterations, targets."""
         c = self.config
         batch = self.sample_batch()
@@ -362,7 +306,6 @@ class MMQ:
             critic_loss = self._critic_step(batch, y)
         soft_update(self.critic_target, self.critic, c.tau)
         soft_update(self.actor_target, self.actor, c.tau)
-        self.train_calls += 1
         return {"losses/critic": critic_loss / self.n, "losses/actor": actor_loss / self.n,
                 "losses/quantile": quantile_loss / (2 * self.n),
                 "losses/reward": reward_loss / self.n, "charts/target_mean": y.mean().item(),
@@ -373,10 +316,11 @@ class MMQ:
         """An independent minibatch for each agent, reduced to its own columns: ``obs``,
         ``actions``, ``next_obs`` ``[n, B, k]``; ``reward``, ``terminated`` ``[n, B]``."""
         n, b = self.n, self.config.batch_size
-        rows = self.buffer.sample(n * b)
+        rows = {k: torch.from_numpy(v) for k, v in self.buffer.sample(n * b).items()}
         own = torch.arange(n)
-        return {k: torch.from_numpy(v).reshape(n, b, n, *v.shape[2:])[own, :, own]
-                for k, v in rows.items()}
+        batch = {k: rows[k].reshape(n, b, n, -1)[own, :, own] for k in ("obs", "actions",
+                                                                         "next_obs")}
+        return batch | {k: rows[k].reshape(n, b) for k in ("reward", "terminated")}
 
     def quantile_bounds(self, obs: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
         """``L_i(o, a_i)`` and ``U_i(o, a_i)``, each ``[n, N, o]``: ``o + Delta``, clamped to the
@@ -459,33 +403,3 @@ class MMQ:
         loss.backward()
         self.critic_opt.step()
         return loss.item()
-
-    # ------------------------------------------------------------------------ save / load
-    NETWORKS = ("actor", "critic", "actor_target", "critic_target", "quantile_model",
-                "reward_model", "actor_opt", "critic_opt", "model_opt")
-
-    def save(self, path: Path) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        tree = {name: getattr(self, name).state_dict() for name in self.NETWORKS}
-        tree |= {"explore_noise": self.explore_noise.get_state(),
-                 "update_noise": self.update_noise.get_state()}
-        save_torch(path / "networks.pt", tree)
-        self.buffer.save(path / "replay.npz")
-        progress = {"steps": self.steps, "pending_rounds": self.pending_rounds,
-                    "train_calls": self.train_calls, "global_rngs": rng_state()}
-        (path / "progress.json").write_text(json.dumps(progress))
-
-    def load(self, path: Path) -> None:
-        path = Path(path)
-        saved = load_torch(path / "networks.pt")
-        for name in self.NETWORKS:
-            getattr(self, name).load_state_dict(saved[name])
-        self.explore_noise.set_state(saved["explore_noise"])
-        self.update_noise.set_state(saved["update_noise"])
-        self.buffer.load(path / "replay.npz")
-        progress = json.loads((path / "progress.json").read_text())
-        self.steps = progress["steps"]
-        self.pending_rounds = progress["pending_rounds"]
-        self.train_calls = progress["train_calls"]
-        set_rng_state(progress["global_rngs"])

@@ -25,7 +25,7 @@ Training, one gradient step per agent, all agents at once:
   ``particles`` opponent actions from ``rho_i``. The target is ``rho*(a_-i | s, a_i) ∝
   exp((Q_i(s, a_i, a_-i) - Q_i(s, a_i)) / alpha)`` times the tanh correction ``prod(1 - a_-i^2)``;
   its score is taken by autograd at the detached particles and the RBF-kernel SVGD direction
-  (``algorithms.common.svgd``) is carried into ``rho_i``'s weights by the surrogate loss
+  (``ro_bench_zoo.common.svgd``) is carried into ``rho_i``'s weights by the surrogate loss
   ``-mean(direction * particles)``.
 - Actor (the paper's PR2-AC gradient ``grad_theta mu(o) grad_{a_i} E_{a_-i~rho(.|o, a_i)}
   Q(s, a_i, a_-i)``): maximise the soft expectation ``alpha log mean_k exp(Q_i(s, a_i, a_k) /
@@ -59,7 +59,7 @@ Where the sources disagree, and what this file does:
   (``value_target="rho"``): the critic then values the same opponents the actor plans against;
   the uniform soft maximum ignores ``rho`` and, as alpha falls, values the best response of
   imagined opponents. ``value_target="uniform"`` gives maci's (with the ``- log K + d log 2``
-  correction scaled by alpha, as ``algorithms.common.soft_value`` does; maci leaves it unscaled,
+  correction scaled by alpha, as ``ro_bench_zoo.common.soft_value`` does; maci leaves it unscaled,
   a constant offset). In one-step games every transition terminates and the two agree.
 - Actor. maci maximises the soft (alpha log-mean-exp) expectation over ``rho`` samples, malib the
   plain mean; the default is maci's ``soft`` (``actor_objective="mean"`` gives malib's). maci also
@@ -106,33 +106,26 @@ CPU, final -0.02 on seed 0 (the trap; the paper: 0.00 +- 0.02).
 from __future__ import annotations
 
 import copy
-import json
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from algorithms.base import EnvSpaces, Transitions
-from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
-from algorithms.common.alpha import AnnealedAlpha
-from algorithms.common.grouped import GroupedMLP
-from algorithms.common.soft_value import soft_value
-from algorithms.common.spaces import action_bounds
-from algorithms.common.svgd import svgd_direction
-from algorithms.common.target import soft_update
-from algorithms.common.torch_files import load_torch, save_torch
-from ro_bench.params import did_you_mean
+from ro_bench.agents import EnvSpaces
+from ro_bench.configs import documented
+from ro_bench.params import choice, integer
+from ro_bench_zoo.common.alpha import AnnealedAlpha
+from ro_bench_zoo.common.grouped import GroupedMLP
+from ro_bench_zoo.common.off_policy import OffPolicyAgent, check_widths
+from ro_bench_zoo.common.soft_value import soft_value
+from ro_bench_zoo.common.svgd import svgd_direction
+from ro_bench_zoo.common.target import soft_update
 
 VALUE_TARGETS = ("rho", "uniform")
 ACTOR_OBJECTIVES = ("soft", "mean")
 SQUASH_EPS = 1e-6
-
-
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
 
 
 @dataclass(frozen=True)
@@ -141,90 +134,61 @@ class PR2Config(AnnealedAlpha):
     critics and rho, gamma, tau, batch, particles, exploration), the benchmark's shared alpha
     schedule, ours otherwise (see the module docstring)."""
 
-    level_k: int = field(default=1, metadata=_help(
+    level_k: int = documented(1,
         "recursion level: 1 is the PR2 paper's agent (mu_i(o_i) best-responding to rho_i's "
         "reaction); k >= 2 conditions the actor on a level-(k-1) opponent action from the "
-        "level-0 (uniform) chain (the authors' level-k policy)"))
-    explore_noise: tuple[float, ...] = field(default=(1.0, 0.1, 0.01), metadata=_help(
+        "level-0 (uniform) chain (the authors' level-k policy)")
+    explore_noise: tuple[float, ...] = documented((1.0, 0.1, 0.01),
         "std of the Gaussian noise added to mu_i while exploring, in [-1, 1] action units, one "
-        "value per phase (the authors' run script: 1.0, then 0.1, then 0.01)"))
-    explore_noise_until: tuple[float, ...] = field(default=(0.1, 0.17), metadata=_help(
-        "fractions of total_steps at which each explore_noise phase but the last ends"))
-    value_target: str = field(default="rho", metadata=_help(
+        "value per phase (the authors' run script: 1.0, then 0.1, then 0.01)")
+    explore_noise_until: tuple[float, ...] = documented((0.1, 0.17),
+        "fractions of total_steps at which each explore_noise phase but the last ends")
+    value_target: str = documented("rho",
         f"critic target V(s'): one of {', '.join(VALUE_TARGETS)}; rho: mean of Q over opponent "
         "samples from rho (the paper, malib), uniform: alpha log-mean-exp over uniform opponent "
-        "actions (maci)"))
-    actor_objective: str = field(default="soft", metadata=_help(
+        "actions (maci)")
+    actor_objective: str = documented("soft",
         f"one of {', '.join(ACTOR_OBJECTIVES)}: maximise alpha log mean exp(Q / alpha) over rho's "
-        "samples (soft, maci) or their mean Q (mean, malib)"))
-    particles: int = field(default=32, metadata=_help(
-        "opponent-action particles per state in rho's SVGD step (maci: 32)"))
-    value_samples: int = field(default=16, metadata=_help(
+        "samples (soft, maci) or their mean Q (mean, malib)")
+    particles: int = documented(32,
+        "opponent-action particles per state in rho's SVGD step (maci: 32)")
+    value_samples: int = documented(16,
         "opponent samples per next state in the critic target (maci: 16); the rho target's mean "
-        "is unbiased for any count, and 4 makes Particle Gather's updates ~3x cheaper"))
-    actor_samples: int = field(default=16, metadata=_help(
-        "rho samples per state in the actor objective (maci: 16)"))
-    squash_correction: bool = field(default=True, metadata=_help(
+        "is unbiased for any count, and 4 makes Particle Gather's updates ~3x cheaper")
+    actor_samples: int = documented(16,
+        "rho samples per state in the actor objective (maci: 16)")
+    squash_correction: bool = documented(True,
         "add sum log(1 - a_-i^2 + 1e-6) (tanh change of variables) to rho's target log-density "
-        "(maci)"))
-    noise_dim: int = field(default=0, metadata=_help(
-        "noise numbers per rho sample; 0: the others' joint action dimension"))
-    actor_hidden: tuple[int, ...] = field(default=(100, 100), metadata=_help(
-        "hidden widths of each agent's actor MLP (ReLU; maci: 2x100)"))
-    opponent_hidden: tuple[int, ...] = field(default=(100, 100), metadata=_help(
-        "hidden widths of each agent's opponent model rho (ReLU; maci: 2x100)"))
-    critic_hidden: tuple[int, ...] = field(default=(100, 100), metadata=_help(
-        "hidden widths of each agent's joint and individual critics (ReLU; maci: 2x100)"))
-    critic_lr: float = field(default=1e-2, metadata=_help(
-        "Adam learning rate of both critics (maci: 1e-2)"))
-    actor_lr: float = field(default=1e-3, metadata=_help(
+        "(maci)")
+    noise_dim: int = documented(0,
+        "noise numbers per rho sample; 0: the others' joint action dimension")
+    actor_hidden: tuple[int, ...] = documented((100, 100),
+        "hidden widths of each agent's actor MLP (ReLU; maci: 2x100)")
+    opponent_hidden: tuple[int, ...] = documented((100, 100),
+        "hidden widths of each agent's opponent model rho (ReLU; maci: 2x100)")
+    actor_lr: float = documented(1e-3,
         "Adam learning rate of the actor (maci: 1e-2, with which an agent's tanh can saturate at "
-        "an action bound early and stay there; see the module docstring)"))
-    opponent_lr: float = field(default=1e-2, metadata=_help(
-        "Adam learning rate of rho (maci: the policy learning rate, 1e-2)"))
-    gamma: float = field(default=0.95, metadata=_help("discount (maci: 0.95)"))
-    tau: float = field(default=0.01, metadata=_help(
-        "Polyak rate of the target critic and target actor per gradient step (maci: 0.01)"))
-    reward_scale: float = field(default=1.0, metadata=_help(
-        "rewards are multiplied by this (maci: 1)"))
-    batch_size: int = field(default=512, metadata=_help(
-        "replayed transitions per critic step (maci: 512)"))
-    policy_batch_size: int = field(default=8, metadata=_help(
+        "an action bound early and stay there; see the module docstring)")
+    opponent_lr: float = documented(1e-2,
+        "Adam learning rate of rho (maci: the policy learning rate, 1e-2)")
+    policy_batch_size: int = documented(8,
         "replayed states per rho and actor step (the first ones of the critic's batch, so at "
-        "most batch_size; maci uses all 512): 8 keeps a max_of_three run under a minute"))
-    buffer_size: int = field(default=1_000_000, metadata=_help(
-        "replay capacity (never more than total_steps is allocated; maci: 1e6)"))
-    learning_starts: int = field(default=10, metadata=_help(
-        "env steps stored before the first gradient step (maci: 10 exploration-only steps)"))
-    update_every: int = field(default=1, metadata=_help(
-        "env steps between update rounds (particle_gather: 20, with value_samples=4, keeps its "
-        "125000 steps near 3 minutes)"))
-    updates_per_step: int = field(default=1, metadata=_help(
-        "gradient steps (critics, rho, actor) per update round"))
-    torch_threads: int = field(default=1, metadata=_help(
-        "torch.set_num_threads at construction (process-wide); 0 leaves it alone. Results repeat "
-        "bit for bit only at the same thread count"))
+        "most batch_size; maci uses all 512): 8 keeps a max_of_three run under a minute")
+    # maci's: Adam 1e-2 for both critics, 10 exploration-only steps (the others are the base's,
+    # which maci shares: 2x100 critics, gamma 0.95, tau 0.01, batch 512, buffer 1e6)
+    critic_lr: float = 1e-2
+    learning_starts: int = 10
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name, choices in (("value_target", VALUE_TARGETS),
-                              ("actor_objective", ACTOR_OBJECTIVES)):
-            value = getattr(self, name)
-            if value not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}."
-                                 f"{did_you_mean(value, choices)}")
-        positive = ("level_k", "total_steps", "value_samples", "actor_samples", "batch_size",
-                    "policy_batch_size", "buffer_size", "learning_starts", "update_every",
-                    "updates_per_step")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
-        if self.particles < 2:
-            raise ValueError(f"particles must be at least 2 (the bandwidth needs pairs); "
-                             f"got {self.particles}")
-        for name in ("noise_dim", "torch_threads"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be 0 or more; got {getattr(self, name)}")
+        choice("value_target", self.value_target, VALUE_TARGETS)
+        choice("actor_objective", self.actor_objective, ACTOR_OBJECTIVES)
+        for name in ("level_k", "value_samples", "actor_samples", "policy_batch_size"):
+            integer(name, getattr(self, name), low=1)
+        integer("particles", self.particles, low=2)  # the kernel bandwidth needs pairs
+        integer("noise_dim", self.noise_dim, low=0)
+        check_widths("actor_hidden", self.actor_hidden)
+        check_widths("opponent_hidden", self.opponent_hidden)
         if len(self.explore_noise_until) != len(self.explore_noise) - 1:
             raise ValueError(f"explore_noise_until needs one fraction fewer than explore_noise "
                              f"({len(self.explore_noise)} phases); got "
@@ -278,33 +242,25 @@ def joint_q(joint_critic: nn.Module, states: Tensor, own: Tensor, others: Tensor
 
 
 # ------------------------------------------------------------------------------------ agent
-class PR2:
+class PR2(OffPolicyAgent):
     """PR2-AC with level-k reasoning; see the module docstring."""
 
     config_class = PR2Config
+    saved = ("actor", "actor_target", "opponent", "joint_critic", "joint_critic_target",
+             "critic", "actor_opt", "opponent_opt", "critic_opt", "explore_noise", "eval_noise",
+             "update_noise")
 
     def __init__(self, config: PR2Config, spaces: EnvSpaces, seed: int) -> None:
-        self.config = config
-        self.spaces = spaces
         if spaces.n_agents < 2:
             raise ValueError(f"PR2 models the other agents and needs at least 2; got "
                              f"{spaces.n_agents}")
-        self.low, self.high = action_bounds(spaces, "PR2")
-        self.n, self.act_dim = self.low.shape
+        super().__init__(config, spaces, seed)
         self.opp_dim = (self.n - 1) * self.act_dim
         self.noise_dim = config.noise_dim or self.opp_dim
-        self.obs_dim = int(np.prod(spaces.observation_space.shape))
-        self.state_dim = int(np.prod(spaces.state_space.shape))
         # others[i] lists the agents other than i, in agent order
         self.others = torch.tensor([[j for j in range(self.n) if j != i] for i in range(self.n)])
-        if config.torch_threads:
-            torch.set_num_threads(config.torch_threads)
-        seed_everything(seed)  # weight initialisation draws from torch's global generator
-        noise_seeds = np.random.SeedSequence(seed).generate_state(4)
-        self.explore_noise = torch.Generator().manual_seed(int(noise_seeds[0]))
-        self.eval_noise = torch.Generator().manual_seed(int(noise_seeds[1]))
-        self.update_noise = torch.Generator().manual_seed(int(noise_seeds[2]))
-
+        self.explore_noise, self.eval_noise, self.update_noise = (self.generator(k)
+                                                                  for k in range(3))
         n, d, c = self.n, self.act_dim, config
         actor_in = self.obs_dim + (self.opp_dim if c.level_k > 1 else 0)
         self.actor = GroupedMLP(n, actor_in, d, c.actor_hidden)
@@ -314,26 +270,13 @@ class PR2:
         self.joint_critic = GroupedMLP(n, self.state_dim + d + self.opp_dim, 1, c.critic_hidden)
         self.joint_critic_target = copy.deepcopy(self.joint_critic).requires_grad_(False)
         self.critic = GroupedMLP(n, self.state_dim + d, 1, c.critic_hidden)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=c.actor_lr, fused=True)
-        self.opponent_opt = torch.optim.Adam(self.opponent.parameters(), lr=c.opponent_lr,
-                                             fused=True)
-        self.critic_opt = torch.optim.Adam(
+        self.actor_opt = self.adam(self.actor, c.actor_lr)
+        self.opponent_opt = self.adam(self.opponent, c.opponent_lr)
+        self.critic_opt = torch.optim.Adam(  # both critics, one step
             [*self.joint_critic.parameters(), *self.critic.parameters()], lr=c.critic_lr,
             fused=True)
-
-        self.buffer = ReplayBuffer(
-            min(c.buffer_size, c.total_steps),
-            shapes={"obs": (n, self.obs_dim), "state": (self.state_dim,), "actions": (n, d),
-                    "reward": (n,), "next_obs": (n, self.obs_dim),
-                    "next_state": (self.state_dim,), "terminated": ()},
-            dtypes={"obs": np.float32, "state": np.float32, "actions": np.float32,
-                    "reward": np.float32, "next_obs": np.float32, "next_state": np.float32,
-                    "terminated": np.bool_},
-            seed=int(noise_seeds[3]),
-        )
-        self.steps = 0  # env steps observed
-        self.pending_rounds = 0  # update rounds due and not yet done
-        self.gradient_steps = 0
+        self.buffer = self.make_buffer(("obs", "state", "actions", "reward", "next_obs",
+                                        "next_state", "terminated"), stream=3)
 
     # ---------------------------------------------------------------------------- acting
     @property
@@ -348,7 +291,7 @@ class PR2:
             std = self.config.noise_std(self.steps)
             if explore and std > 0:
                 a = (a + std * torch.randn(a.shape, generator=generator)).clamp(-1.0, 1.0)
-        return (self.low + (a.numpy() + 1.0) * 0.5 * (self.high - self.low)).astype(np.float32)
+        return self.box.to_env(a.numpy())
 
     def policy(self, obs: Tensor, actor: nn.Module, generator: torch.Generator) -> Tensor:
         """Every agent's level-``k`` action in [-1, 1], ``[n, N, d]``, from its own observation
@@ -389,31 +332,6 @@ class PR2:
         return torch.tanh(out).reshape(*shape, self.opp_dim)
 
     # -------------------------------------------------------------------------- learning
-    def observe(self, transitions: Transitions) -> None:
-        t = transitions
-        b = len(t.obs)
-        actions = 2.0 * (np.asarray(t.actions, np.float64) - self.low) / (self.high - self.low)
-        self.buffer.add(
-            obs=np.asarray(t.obs, dtype=np.float32).reshape(b, self.n, -1),
-            state=np.asarray(t.state, dtype=np.float32).reshape(b, -1),
-            actions=np.clip(actions - 1.0, -1.0, 1.0).astype(np.float32),
-            reward=np.asarray(t.rewards, dtype=np.float32).reshape(b, self.n),
-            next_obs=np.asarray(t.next_obs, dtype=np.float32).reshape(b, self.n, -1),
-            next_state=np.asarray(t.next_state, dtype=np.float32).reshape(b, -1),
-            terminated=np.asarray(t.terminated[:, 0], dtype=bool),
-        )
-        before, self.steps = self.steps, self.steps + b
-        if self.steps >= self.config.learning_starts:
-            every = self.config.update_every
-            self.pending_rounds += self.steps // every - before // every
-
-    def update(self) -> dict[str, float]:
-        steps, self.pending_rounds = self.pending_rounds * self.config.updates_per_step, 0
-        metrics: dict[str, float] = {}
-        for _ in range(steps):
-            metrics = self.gradient_step()
-        return metrics
-
     def gradient_step(self) -> dict[str, float]:
         """One step of the critics, the opponent model and the actor, then the target updates."""
         c = self.config
@@ -425,7 +343,6 @@ class PR2:
         objective = self._actor_step(policy_batch, alpha)
         soft_update(self.joint_critic_target, self.joint_critic, c.tau)
         soft_update(self.actor_target, self.actor, c.tau)
-        self.gradient_steps += 1
         return {"losses/critic": critic_loss, "losses/individual_critic": individual_loss,
                 "losses/actor": -objective, "charts/alpha": alpha,
                 "charts/explore_noise": c.noise_std(self.steps),
@@ -443,7 +360,7 @@ class PR2:
             "next_state": t["next_state"].expand(self.n, b, -1),
             "own": actions.transpose(0, 1),
             "others": actions[:, self.others].reshape(b, self.n, -1).transpose(0, 1),
-            "reward": t["reward"].T, "terminated": t["terminated"],
+            "reward": t["reward"].expand(self.n, b), "terminated": t["terminated"],
         }
 
     def _critic_step(self, batch: dict[str, Tensor], alpha: float) -> tuple[float, float]:
@@ -515,42 +432,3 @@ class PR2:
         (-objective).backward(inputs=list(self.actor.parameters()))
         self.actor_opt.step()
         return objective.item() / self.n
-
-    # ------------------------------------------------------------------------ save / load
-    def _modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
-        return {"actor": self.actor, "actor_target": self.actor_target,
-                "opponent": self.opponent, "joint_critic": self.joint_critic,
-                "joint_critic_target": self.joint_critic_target, "critic": self.critic,
-                "actor_opt": self.actor_opt, "opponent_opt": self.opponent_opt,
-                "critic_opt": self.critic_opt}
-
-    def _generators(self) -> dict[str, torch.Generator]:
-        return {"explore_noise": self.explore_noise, "eval_noise": self.eval_noise,
-                "update_noise": self.update_noise}
-
-    def save(self, path: Path) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        save_torch(path / "networks.pt", {
-            **{k: m.state_dict() for k, m in self._modules().items()},
-            **{k: g.get_state() for k, g in self._generators().items()},
-        })
-        self.buffer.save(path / "replay.npz")
-        progress = {"steps": self.steps, "pending_rounds": self.pending_rounds,
-                    "gradient_steps": self.gradient_steps, "global_rngs": rng_state()}
-        (path / "progress.json").write_text(json.dumps(progress))
-
-    def load(self, path: Path) -> None:
-        path = Path(path)
-        saved = load_torch(path / "networks.pt")
-        for key, module in self._modules().items():
-            module.load_state_dict(saved[key])
-        for key, generator in self._generators().items():
-            generator.set_state(saved[key])
-        self.buffer.load(path / "replay.npz")
-        progress = json.loads((path / "progress.json").read_text())
-        self.steps = progress["steps"]
-        self.pending_rounds = progress["pending_rounds"]
-        self.gradient_steps = progress["gradient_steps"]
-        set_rng_state(progress["global_rngs"])
-

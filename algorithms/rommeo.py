@@ -94,32 +94,25 @@ and 6 minutes with 8.
 from __future__ import annotations
 
 import copy
-import json
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-from algorithms.base import EnvSpaces, Transitions
-from algorithms.common.spaces import action_bounds
-from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
-from algorithms.common.alpha import AnnealedAlpha
-from algorithms.common.grouped import GroupedMLP
-from algorithms.common.target import soft_update
-from algorithms.common.torch_files import load_torch, save_torch
-from ro_bench.params import did_you_mean
+from ro_bench.agents import EnvSpaces
+from ro_bench.configs import documented
+from ro_bench.params import choice, integer
+from ro_bench_zoo.common.alpha import AnnealedAlpha
+from ro_bench_zoo.common.grouped import GroupedMLP
+from ro_bench_zoo.common.off_policy import OffPolicyAgent, check_widths
+from ro_bench_zoo.common.target import soft_update
 
 OWN_ACTIONS = ("policy", "replay")
 ATANH_LIMIT = 1.0 - 1e-6  # replayed actions are clipped to this before atanh
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
 
 
 @dataclass(frozen=True)
@@ -128,87 +121,58 @@ class ROMMEOConfig(AnnealedAlpha):
     tau, batch, prior window, penalty), the benchmark's shared alpha schedule, ours otherwise (see
     the module docstring)."""
 
-    opponent_own_action: str = field(default="policy", metadata=_help(
+    opponent_own_action: str = documented("policy",
         f"a_i in the opponent model's loss: one of {', '.join(OWN_ACTIONS)}; policy: re-sampled "
         "from pi_i(. | o_i, a_-i) and differentiated through a_-i (the authors' code), replay: "
-        "the replayed a_i (eq. 19 as printed)"))
-    prior_window: int = field(default=512, metadata=_help(
+        "the replayed a_i (eq. 19 as printed)")
+    prior_window: int = documented(512,
         "the prior P is fitted on the most recent prior_window transitions (the authors' code: "
-        "512); 0 fits it on the replayed minibatch, i.e. the whole replay (the paper)"))
-    gaussian_reg: float = field(default=1e-3, metadata=_help(
+        "512); 0 fits it on the replayed minibatch, i.e. the whole replay (the paper)")
+    gaussian_reg: float = documented(1e-3,
         "weight of 1/2 (mean mu^2 + mean (log sigma)^2) in the losses of pi, rho and P (the "
-        "authors' code: 1e-3)"))
-    log_std_min: float = field(default=-20.0, metadata=_help(
+        "authors' code: 1e-3)")
+    log_std_min: float = documented(-20.0,
         "log sigma of every tanh-Gaussian is clipped to [log_std_min, log_std_max] (soft "
-        "actor-critic's code, which the authors' Gaussians come from: -20)"))
-    log_std_max: float = field(default=2.0, metadata=_help(
-        "see log_std_min (soft actor-critic's code: 2)"))
-    policy_hidden: tuple[int, ...] = field(default=(100, 100), metadata=_help(
-        "hidden widths of each agent's conditional policy pi (ReLU; the code: 2x100)"))
-    opponent_hidden: tuple[int, ...] = field(default=(100, 100), metadata=_help(
-        "hidden widths of each agent's opponent model rho (ReLU; the code: 2x100)"))
-    prior_hidden: tuple[int, ...] = field(default=(100, 100), metadata=_help(
-        "hidden widths of each agent's opponent prior P (ReLU; the code: 2x100)"))
-    critic_hidden: tuple[int, ...] = field(default=(100, 100), metadata=_help(
-        "hidden widths of each agent's joint critic Q (ReLU; the code: 2x100)"))
-    critic_lr: float = field(default=1e-2, metadata=_help(
-        "Adam learning rate of the critic (the code: 1e-2)"))
-    policy_lr: float = field(default=1e-2, metadata=_help(
-        "Adam learning rate of the policy pi (the code: 1e-2)"))
-    opponent_lr: float = field(default=1e-2, metadata=_help(
-        "Adam learning rate of the opponent model rho (the code: 1e-2)"))
-    prior_lr: float = field(default=1e-2, metadata=_help(
-        "Adam learning rate of the prior P (the code: 1e-2)"))
-    gamma: float = field(default=0.95, metadata=_help("discount (the code: 0.95)"))
-    tau: float = field(default=0.01, metadata=_help(
-        "Polyak rate of the target critic per gradient step (the code: 0.01)"))
-    reward_scale: float = field(default=1.0, metadata=_help(
-        "rewards are multiplied by this (the code: 1)"))
-    batch_size: int = field(default=512, metadata=_help(
-        "replayed transitions per critic step (the code: 512, for every network)"))
-    policy_batch_size: int = field(default=128, metadata=_help(
+        "actor-critic's code, which the authors' Gaussians come from: -20)")
+    log_std_max: float = documented(2.0,
+        "see log_std_min (soft actor-critic's code: 2)")
+    policy_hidden: tuple[int, ...] = documented((100, 100),
+        "hidden widths of each agent's conditional policy pi (ReLU; the code: 2x100)")
+    opponent_hidden: tuple[int, ...] = documented((100, 100),
+        "hidden widths of each agent's opponent model rho (ReLU; the code: 2x100)")
+    prior_hidden: tuple[int, ...] = documented((100, 100),
+        "hidden widths of each agent's opponent prior P (ReLU; the code: 2x100)")
+    policy_lr: float = documented(1e-2,
+        "Adam learning rate of the policy pi (the code: 1e-2)")
+    opponent_lr: float = documented(1e-2,
+        "Adam learning rate of the opponent model rho (the code: 1e-2)")
+    prior_lr: float = documented(1e-2,
+        "Adam learning rate of the prior P (the code: 1e-2)")
+    policy_batch_size: int = documented(128,
         "replayed states per policy and opponent-model step (the first ones of the critic's "
-        "batch, so at most batch_size; the code's 512 makes these steps 2.5x dearer)"))
-    prior_batch_size: int = field(default=128, metadata=_help(
+        "batch, so at most batch_size; the code's 512 makes these steps 2.5x dearer)")
+    prior_batch_size: int = documented(128,
         "transitions per prior step, drawn with replacement from the prior window (or the first "
         "ones of the critic's batch when prior_window is 0); the code takes the whole window of "
-        "512 every step, 2.5x dearer"))
-    buffer_size: int = field(default=1_000_000, metadata=_help(
-        "replay capacity (never more than total_steps is allocated; the code: 1e6)"))
-    learning_starts: int = field(default=10, metadata=_help(
-        "env steps stored before the first gradient step (the code: 10)"))
-    update_every: int = field(default=1, metadata=_help(
-        "env steps between update rounds (the code: 1). For Particle Gather (125000 steps, 4 "
-        "agents) use 16, about 3.2 minutes (see the module docstring)"))
-    updates_per_step: int = field(default=1, metadata=_help(
-        "gradient steps (prior, critic, policy and opponent model) per update round"))
-    torch_threads: int = field(default=1, metadata=_help(
-        "torch.set_num_threads at construction (process-wide); 0 leaves it alone. Results repeat "
-        "bit for bit only at the same thread count"))
+        "512 every step, 2.5x dearer")
+    # the code's: Adam 1e-2 for the critic, 10 exploration-only steps (the others are the
+    # base's, which the code shares: 2x100 critics, gamma 0.95, tau 0.01, batch 512, buffer 1e6)
+    critic_lr: float = 1e-2
+    learning_starts: int = 10
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name, choices in (("opponent_own_action", OWN_ACTIONS),):
-            value = getattr(self, name)
-            if value not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}."
-                                 f"{did_you_mean(value, choices)}")
-        positive = ("total_steps", "batch_size", "policy_batch_size", "prior_batch_size",
-                    "buffer_size", "learning_starts", "update_every",
-                    "updates_per_step")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
-        for name in ("prior_window", "torch_threads"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be 0 or more; got {getattr(self, name)}")
+        choice("opponent_own_action", self.opponent_own_action, OWN_ACTIONS)
+        for name in ("policy_batch_size", "prior_batch_size"):
+            integer(name, getattr(self, name), low=1)
+        integer("prior_window", self.prior_window, low=0)
         if self.gaussian_reg < 0:
             raise ValueError(f"gaussian_reg must be 0 or more; got {self.gaussian_reg}")
         if not self.log_std_min < self.log_std_max:
             raise ValueError(f"log_std_min must be below log_std_max; got {self.log_std_min} and "
                              f"{self.log_std_max}")
-        self.alpha(0)
-
+        for name in ("policy_hidden", "opponent_hidden", "prior_hidden"):
+            check_widths(name, getattr(self, name))
 
 
 # ----------------------------------------------------------------------------- pure functions
@@ -255,60 +219,37 @@ def soft_next_value(q_next: Tensor, log_rho: Tensor, log_pi: Tensor, log_prior: 
 
 
 # ------------------------------------------------------------------------------------ agent
-class ROMMEO:
+class ROMMEO(OffPolicyAgent):
     """ROMMEO-AC; see the module docstring."""
 
     config_class = ROMMEOConfig
+    saved = ("policy", "opponent", "prior", "critic", "critic_target", "policy_opt",
+             "opponent_opt", "prior_opt", "critic_opt", "explore_noise", "update_noise")
 
     def __init__(self, config: ROMMEOConfig, spaces: EnvSpaces, seed: int) -> None:
-        self.config = config
-        self.spaces = spaces
-        self.low, self.high = _action_bounds(spaces)
-        self.n, self.act_dim = self.low.shape
+        if spaces.n_agents < 2:
+            raise ValueError(f"ROMMEO models the other agents and needs at least 2; got "
+                             f"{spaces.n_agents}")
+        super().__init__(config, spaces, seed)
         self.opp_dim = (self.n - 1) * self.act_dim
-        self.obs_dim = int(np.prod(spaces.observation_space.shape))
-        self.state_dim = int(np.prod(spaces.state_space.shape))
         # others[i] lists the agents other than i, in agent order
         self.others = torch.tensor([[j for j in range(self.n) if j != i] for i in range(self.n)])
-        if config.torch_threads:
-            torch.set_num_threads(config.torch_threads)
-        seed_everything(seed)  # weight initialisation draws from torch's global generator
-        noise_seeds = np.random.SeedSequence(seed).generate_state(4)
-        self.explore_noise = torch.Generator().manual_seed(int(noise_seeds[0]))
-        self.update_noise = torch.Generator().manual_seed(int(noise_seeds[1]))
-
+        self.explore_noise, self.update_noise = self.generator(0), self.generator(1)
         n, d, c = self.n, self.act_dim, config
         self.policy = GroupedMLP(n, self.obs_dim + self.opp_dim, 2 * d, c.policy_hidden)
         self.opponent = GroupedMLP(n, self.obs_dim, 2 * self.opp_dim, c.opponent_hidden)
         self.prior = GroupedMLP(n, self.obs_dim, 2 * self.opp_dim, c.prior_hidden)
         self.critic = GroupedMLP(n, self.state_dim + d + self.opp_dim, 1, c.critic_hidden)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
-        self.policy_opt = self._adam(self.policy, c.policy_lr)
-        self.opponent_opt = self._adam(self.opponent, c.opponent_lr)
-        self.prior_opt = self._adam(self.prior, c.prior_lr)
-        self.critic_opt = self._adam(self.critic, c.critic_lr)
-
-        self.buffer = ReplayBuffer(
-            min(c.buffer_size, c.total_steps),
-            shapes={"obs": (n, self.obs_dim), "state": (self.state_dim,), "actions": (n, d),
-                    "reward": (n,), "next_obs": (n, self.obs_dim),
-                    "next_state": (self.state_dim,), "terminated": ()},
-            dtypes={"obs": np.float32, "state": np.float32, "actions": np.float32,
-                    "reward": np.float32, "next_obs": np.float32, "next_state": np.float32,
-                    "terminated": np.bool_},
-            seed=int(noise_seeds[2]),
-        )
+        self.policy_opt = self.adam(self.policy, c.policy_lr)
+        self.opponent_opt = self.adam(self.opponent, c.opponent_lr)
+        self.prior_opt = self.adam(self.prior, c.prior_lr)
+        self.critic_opt = self.adam(self.critic, c.critic_lr)
+        self.buffer = self.make_buffer(("obs", "state", "actions", "reward", "next_obs",
+                                        "next_state", "terminated"), stream=2)
         # the most recent prior_window transitions, the prior's data
-        self.window = None if c.prior_window == 0 else ReplayBuffer(
-            c.prior_window, shapes={"obs": (n, self.obs_dim), "actions": (n, d)},
-            dtypes={"obs": np.float32, "actions": np.float32}, seed=int(noise_seeds[3]))
-        self.steps = 0  # env steps observed
-        self.pending_rounds = 0  # update rounds due and not yet done
-        self.gradient_steps = 0
-
-    @staticmethod
-    def _adam(net: nn.Module, lr: float) -> torch.optim.Adam:
-        return torch.optim.Adam(net.parameters(), lr=lr, fused=True)  # fused: 4x cheaper here
+        self.window = None if c.prior_window == 0 else self.make_buffer(
+            ("obs", "actions"), stream=3, capacity=c.prior_window, name="prior_window")
 
     # ---------------------------------------------------------------------------- acting
     @property
@@ -325,8 +266,7 @@ class ROMMEO:
             else:
                 others = torch.tanh(self.heads(self.opponent, obs_t)[0])
                 a = torch.tanh(self.heads(self.policy, torch.cat([obs_t, others], -1))[0])
-        a = a.transpose(0, 1).numpy()
-        return (self.low + (a + 1.0) * 0.5 * (self.high - self.low)).astype(np.float32)
+        return self.box.to_env(a.transpose(0, 1).numpy())
 
     def heads(self, net: GroupedMLP, inputs: Tensor) -> tuple[Tensor, Tensor]:
         """A tanh-Gaussian's ``mean`` and clipped ``log_std`` from ``inputs [n, ..., in]``."""
@@ -359,33 +299,6 @@ class ROMMEO:
         return critic(torch.cat([states, own, others], -1)).squeeze(-1)
 
     # -------------------------------------------------------------------------- learning
-    def observe(self, transitions: Transitions) -> None:
-        t = transitions
-        b = len(t.obs)
-        actions = 2.0 * (np.asarray(t.actions, np.float64) - self.low) / (self.high - self.low)
-        obs = np.asarray(t.obs, dtype=np.float32).reshape(b, self.n, -1)
-        actions = np.clip(actions - 1.0, -1.0, 1.0).astype(np.float32)
-        self.buffer.add(
-            obs=obs, state=np.asarray(t.state, dtype=np.float32).reshape(b, -1), actions=actions,
-            reward=np.asarray(t.rewards, dtype=np.float32).reshape(b, self.n),
-            next_obs=np.asarray(t.next_obs, dtype=np.float32).reshape(b, self.n, -1),
-            next_state=np.asarray(t.next_state, dtype=np.float32).reshape(b, -1),
-            terminated=np.asarray(t.terminated[:, 0], dtype=bool),
-        )
-        if self.window is not None:
-            self.window.add(obs=obs, actions=actions)
-        before, self.steps = self.steps, self.steps + b
-        if self.steps >= self.config.learning_starts:
-            every = self.config.update_every
-            self.pending_rounds += self.steps // every - before // every
-
-    def update(self) -> dict[str, float]:
-        steps, self.pending_rounds = self.pending_rounds * self.config.updates_per_step, 0
-        metrics: dict[str, float] = {}
-        for _ in range(steps):
-            metrics = self.gradient_step()
-        return metrics
-
     def gradient_step(self) -> dict[str, float]:
         """One step of the prior, the critic, the policy and the opponent model (Alg. 2), then the
         target critic's."""
@@ -405,7 +318,6 @@ class ROMMEO:
         self.policy_opt.step()
         self.opponent_opt.step()
         soft_update(self.critic_target, self.critic, c.tau)
-        self.gradient_steps += 1
         return {"losses/critic": critic_loss, "losses/policy": policy_loss.item() / self.n,
                 "losses/opponent": opponent_loss.item() / self.n, "losses/prior_nll": prior_nll,
                 "charts/alpha": alpha, **stats}
@@ -422,7 +334,7 @@ class ROMMEO:
                 "next_obs": t["next_obs"].transpose(0, 1),
                 "state": t["state"].expand(self.n, b, -1),
                 "next_state": t["next_state"].expand(self.n, b, -1),
-                "reward": t["reward"].T, "terminated": t["terminated"]})
+                "reward": t["reward"].expand(self.n, b), "terminated": t["terminated"]})
         return grouped
 
     def _prior_step(self, batch: dict[str, Tensor]) -> float:
@@ -497,53 +409,3 @@ class ROMMEO:
         stats = {"charts/kl_rho_prior": kl.mean().item(),
                  "charts/policy_entropy": -log_pi.mean().item(), "charts/q_mean": q.mean().item()}
         return policy_loss, opponent_loss, stats
-
-    # ------------------------------------------------------------------------ save / load
-    def _modules(self) -> dict[str, nn.Module | torch.optim.Optimizer]:
-        return {"policy": self.policy, "opponent": self.opponent, "prior": self.prior,
-                "critic": self.critic, "critic_target": self.critic_target,
-                "policy_opt": self.policy_opt, "opponent_opt": self.opponent_opt,
-                "prior_opt": self.prior_opt, "critic_opt": self.critic_opt}
-
-    def _generators(self) -> dict[str, torch.Generator]:
-        return {"explore_noise": self.explore_noise, "update_noise": self.update_noise}
-
-    def save(self, path: Path) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        save_torch(path / "networks.pt", {
-            **{k: m.state_dict() for k, m in self._modules().items()},
-            **{k: g.get_state() for k, g in self._generators().items()},
-        })
-        self.buffer.save(path / "replay.npz")
-        if self.window is not None:
-            self.window.save(path / "prior_window.npz")
-        progress = {"steps": self.steps, "pending_rounds": self.pending_rounds,
-                    "gradient_steps": self.gradient_steps, "global_rngs": rng_state()}
-        (path / "progress.json").write_text(json.dumps(progress))
-
-    def load(self, path: Path) -> None:
-        path = Path(path)
-        saved = load_torch(path / "networks.pt")
-        for key, module in self._modules().items():
-            module.load_state_dict(saved[key])
-        for key, generator in self._generators().items():
-            generator.set_state(saved[key])
-        self.buffer.load(path / "replay.npz")
-        if self.window is not None:
-            self.window.load(path / "prior_window.npz")
-        progress = json.loads((path / "progress.json").read_text())
-        self.steps = progress["steps"]
-        self.pending_rounds = progress["pending_rounds"]
-        self.gradient_steps = progress["gradient_steps"]
-        set_rng_state(progress["global_rngs"])
-
-
-def _action_bounds(spaces: EnvSpaces) -> tuple[np.ndarray, np.ndarray]:
-    """``action_bounds``, for two or more agents: ROMMEO models the others."""
-    if len(spaces.action_spaces) < 2:
-        raise ValueError(f"ROMMEO models the other agents and needs at least 2; got "
-                         f"{len(spaces.action_spaces)}")
-    return action_bounds(spaces, "ROMMEO")
-
-

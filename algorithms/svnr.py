@@ -66,32 +66,25 @@ Choices the paper leaves open, and why (figures measured on ``max_of_three-s2=1.
 from __future__ import annotations
 
 import copy
-import json
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from algorithms.base import EnvSpaces, Transitions
-from algorithms.common.spaces import action_bounds
-from algorithms.common import ReplayBuffer, rng_state, seed_everything, set_rng_state
-from algorithms.common.alpha import AnnealedAlpha
-from algorithms.common.soft_value import soft_value
-from algorithms.common.grouped import GroupedMLP
-from algorithms.common.networks import mlp
-from algorithms.common.svgd import svgd_direction
-from algorithms.common.target import soft_update
-from algorithms.common.torch_files import load_torch, save_torch
-from ro_bench.params import did_you_mean
+from ro_bench.agents import EnvSpaces
+from ro_bench.configs import documented
+from ro_bench.params import choice, did_you_mean, integer
+from ro_bench_zoo.common.alpha import AnnealedAlpha
+from ro_bench_zoo.common.grouped import GroupedMLP
+from ro_bench_zoo.common.networks import mlp
+from ro_bench_zoo.common.off_policy import OffPolicyAgent, check_widths
+from ro_bench_zoo.common.soft_value import soft_value
+from ro_bench_zoo.common.svgd import svgd_direction
+from ro_bench_zoo.common.target import soft_update
 
 TOPOLOGIES = ("nested", "mean_field", "full", "dag", "sample")
 SQUASH_EPS = 1e-6
-
-
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
 
 
 @dataclass(frozen=True)
@@ -99,64 +92,35 @@ class SVNRConfig(AnnealedAlpha):
     """SVNR's settings: App. F.2's where the paper gives them (batch, buffer, Adam, M in 16-64,
     kernel), ours otherwise (see the module docstring)."""
 
-    topology: str = field(default="nested", metadata=_help(
-        f"negotiation sets S_i: one of {', '.join(TOPOLOGIES)} (see the module docstring)"))
-    dag_every: int = field(default=25, metadata=_help(
-        "topology dag: env steps between redraws of the random DAG"))
-    sample_k: int = field(default=1, metadata=_help(
-        "topology sample: peers each agent negotiates with, redrawn every env step"))
-    particles: int = field(default=32, metadata=_help(
-        "M, joint-action particles per state in the sampler update (the paper searches 16-64)"))
-    value_samples: int = field(default=32, metadata=_help(
-        "uniform action samples per next state in the soft-value estimate"))
-    squash_correction: bool = field(default=True, metadata=_help(
-        "add sum log(1 - a^2 + 1e-6) (tanh change of variables) to the target log-density"))
-    noise_dim: int = field(default=0, metadata=_help(
-        "noise numbers per agent; 0: the agent's action dimension"))
-    sampler_hidden: tuple[int, ...] = field(default=(64, 64), metadata=_help(
-        "hidden widths of each agent's sampler MLP (ReLU)"))
-    critic_hidden: tuple[int, ...] = field(default=(100, 100), metadata=_help(
-        "hidden widths of the centralized critic MLP (ReLU)"))
-    critic_lr: float = field(default=1e-3, metadata=_help("Adam learning rate of the critic"))
-    policy_lr: float = field(default=1e-3, metadata=_help("Adam learning rate of the samplers"))
-    gamma: float = field(default=0.95, metadata=_help("discount (ROMMEO's, which F.2 follows)"))
-    tau: float = field(default=0.01, metadata=_help("Polyak rate of the target critic per step"))
-    reward_scale: float = field(default=1.0, metadata=_help("rewards are multiplied by this"))
-    batch_size: int = field(default=512, metadata=_help("replayed transitions per critic step"))
-    policy_batch_size: int = field(default=16, metadata=_help(
+    topology: str = documented("nested",
+        f"negotiation sets S_i: one of {', '.join(TOPOLOGIES)} (see the module docstring)")
+    dag_every: int = documented(25,
+        "topology dag: env steps between redraws of the random DAG")
+    sample_k: int = documented(1,
+        "topology sample: peers each agent negotiates with, redrawn every env step")
+    particles: int = documented(32,
+        "M, joint-action particles per state in the sampler update (the paper searches 16-64)")
+    value_samples: int = documented(32,
+        "uniform action samples per next state in the soft-value estimate")
+    squash_correction: bool = documented(True,
+        "add sum log(1 - a^2 + 1e-6) (tanh change of variables) to the target log-density")
+    noise_dim: int = documented(0,
+        "noise numbers per agent; 0: the agent's action dimension")
+    sampler_hidden: tuple[int, ...] = documented((64, 64),
+        "hidden widths of each agent's sampler MLP (ReLU)")
+    policy_lr: float = documented(1e-3, "Adam learning rate of the samplers")
+    policy_batch_size: int = documented(16,
         "replayed states per sampler step (the first ones of the critic's batch, so at most "
-        "batch_size); each gets `particles` particles"))
-    buffer_size: int = field(default=1_000_000, metadata=_help(
-        "replay capacity (never more than total_steps is allocated)"))
-    learning_starts: int = field(default=1, metadata=_help(
-        "env steps stored before the first gradient step"))
-    update_every: int = field(default=1, metadata=_help("env steps between update rounds"))
-    updates_per_step: int = field(default=1, metadata=_help(
-        "gradient steps (critic + samplers) per update round"))
-    torch_threads: int = field(default=1, metadata=_help(
-        "torch.set_num_threads at construction (process-wide); 0 leaves it alone. Results repeat "
-        "bit for bit only at the same thread count"))
+        "batch_size); each gets `particles` particles")
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name, choices in (("topology", TOPOLOGIES),):
-            value = getattr(self, name)
-            if value not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}."
-                                 f"{did_you_mean(value, choices)}")
-        positive = ("dag_every", "sample_k", "total_steps", "value_samples", "batch_size",
-                    "policy_batch_size", "buffer_size", "learning_starts", "update_every",
-                    "updates_per_step")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1; got {getattr(self, name)}")
-        if self.particles < 2:
-            raise ValueError(f"particles must be at least 2 (the bandwidth needs pairs); "
-                             f"got {self.particles}")
-        for name in ("noise_dim", "torch_threads"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be 0 or more; got {getattr(self, name)}")
-
+        choice("topology", self.topology, TOPOLOGIES)
+        for name in ("dag_every", "sample_k", "value_samples", "policy_batch_size"):
+            integer(name, getattr(self, name), low=1)
+        integer("particles", self.particles, low=2)  # the kernel bandwidth needs pairs
+        integer("noise_dim", self.noise_dim, low=0)
+        check_widths("sampler_hidden", self.sampler_hidden)
 
 
 # ----------------------------------------------------------------------------- pure functions
@@ -214,52 +178,27 @@ def negotiation_direction(particles: Tensor, score: Tensor, kernel_coords: Tenso
 
 
 # ------------------------------------------------------------------------------------ agent
-class SVNR:
+class SVNR(OffPolicyAgent):
     """Stein Variational Negotiated Reasoning; see the module docstring."""
 
     config_class = SVNRConfig
+    saved = ("sampler", "critic", "critic_target", "sampler_opt", "critic_opt", "team_noise",
+             "eval_noise", "update_noise", "dag", "dag_epoch")
 
     def __init__(self, config: SVNRConfig, spaces: EnvSpaces, seed: int) -> None:
-        self.config = config
-        self.spaces = spaces
-        low, high = action_bounds(spaces, "SVNR")
-        self.low, self.high = low, high
-        self.n, self.act_dim = low.shape
+        super().__init__(config, spaces, seed)
         self.joint_dim = self.n * self.act_dim
         self.noise_dim = config.noise_dim or self.act_dim
-        self.obs_dim = int(np.prod(spaces.observation_space.shape))
-        self.state_dim = int(np.prod(spaces.state_space.shape))
-        if config.torch_threads:
-            torch.set_num_threads(config.torch_threads)
-        seed_everything(seed)  # weight initialisation draws from torch's global generator
-        noise_seeds = np.random.SeedSequence(seed).generate_state(4)
-        self.team_noise = torch.Generator().manual_seed(int(noise_seeds[0]))
-        self.eval_noise = torch.Generator().manual_seed(int(noise_seeds[1]))
-        self.update_noise = torch.Generator().manual_seed(int(noise_seeds[2]))
-
+        self.team_noise, self.eval_noise, self.update_noise = (self.generator(k) for k in range(3))
         sampler_in = self.n * self.noise_dim + self.n + self.obs_dim
         self.sampler = GroupedMLP(self.n, sampler_in, self.act_dim, config.sampler_hidden)
         self.critic = mlp(self.state_dim + self.joint_dim, 1, config.critic_hidden)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
-        self.sampler_opt = torch.optim.Adam(self.sampler.parameters(), lr=config.policy_lr,
-                                            fused=True)
-        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr,
-                                           fused=True)
+        self.sampler_opt = self.adam(self.sampler, config.policy_lr)
+        self.critic_opt = self.adam(self.critic, config.critic_lr)
         self.own_coords = torch.eye(self.n).repeat_interleave(self.act_dim, dim=-1)  # [n, D]
-
-        capacity = min(config.buffer_size, config.total_steps)
-        self.buffer = ReplayBuffer(
-            capacity,
-            shapes={"obs": (self.n, self.obs_dim), "state": (self.state_dim,),
-                    "actions": (self.n, self.act_dim), "reward": (),
-                    "next_state": (self.state_dim,), "terminated": ()},
-            dtypes={"obs": np.float32, "state": np.float32, "actions": np.float32,
-                    "reward": np.float32, "next_state": np.float32, "terminated": np.bool_},
-            seed=int(noise_seeds[3]),
-        )
-        self.steps = 0  # env steps observed
-        self.pending_rounds = 0  # update rounds due and not yet done
-        self.gradient_steps = 0
+        self.buffer = self.make_buffer(("obs", "state", "actions", "reward", "next_state",
+                                        "terminated"), stream=3)
         self.dag_epoch = 0
         self.dag = self._draw_masks(1, self.team_noise)[0] if config.topology == "dag" else None
 
@@ -278,7 +217,7 @@ class SVNR:
         noise = torch.randn(len(obs), self.n * self.noise_dim, generator=generator)
         with torch.no_grad():
             a = self.sample(obs_t, noise, masks)
-        return (self.low + (a.numpy() + 1.0) * 0.5 * (self.high - self.low)).astype(np.float32)
+        return self.box.to_env(a.numpy())
 
     def sample(self, obs: Tensor, noise: Tensor, masks: Tensor) -> Tensor:
         """Every agent's action in [-1, 1], ``[R, n, d]``, from ``obs [R, n, o]``, the team's
@@ -297,29 +236,6 @@ class SVNR:
                                  self.config.sample_k)
 
     # -------------------------------------------------------------------------- learning
-    def observe(self, transitions: Transitions) -> None:
-        t = transitions
-        actions = 2.0 * (np.asarray(t.actions, np.float64) - self.low) / (self.high - self.low)
-        self.buffer.add(
-            obs=np.asarray(t.obs, dtype=np.float32).reshape(len(t.obs), self.n, -1),
-            state=np.asarray(t.state, dtype=np.float32).reshape(len(t.state), -1),
-            actions=np.clip(actions - 1.0, -1.0, 1.0).astype(np.float32),
-            reward=np.asarray(t.rewards[:, 0], dtype=np.float32),  # the team reward
-            next_state=np.asarray(t.next_state, dtype=np.float32).reshape(len(t.state), -1),
-            terminated=np.asarray(t.terminated[:, 0], dtype=bool),
-        )
-        before, self.steps = self.steps, self.steps + len(t.obs)
-        if self.steps >= self.config.learning_starts:
-            every = self.config.update_every
-            self.pending_rounds += self.steps // every - before // every
-
-    def update(self) -> dict[str, float]:
-        steps, self.pending_rounds = self.pending_rounds * self.config.updates_per_step, 0
-        metrics: dict[str, float] = {}
-        for _ in range(steps):
-            metrics = self.gradient_step()
-        return metrics
-
     def gradient_step(self) -> dict[str, float]:
         """One critic step (eq. 11), one sampler step (eqs. 9-10), one target update."""
         c = self.config
@@ -328,7 +244,6 @@ class SVNR:
         critic_loss = self._critic_step(batch, alpha)
         direction_norm, q_mean = self._sampler_step(batch, alpha)
         soft_update(self.critic_target, self.critic, c.tau)
-        self.gradient_steps += 1
         return {"losses/critic": critic_loss, "charts/alpha": alpha, "charts/q_mean": q_mean,
                 "charts/direction_norm": direction_norm}
 
@@ -366,63 +281,22 @@ class SVNR:
         self.sampler_opt.step()
         return delta.norm(dim=-1).mean().item(), q.mean().item()
 
-    # ------------------------------------------------------------------------ save / load
-    def save(self, path: Path) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        save_torch(path / "networks.pt", {
-            "sampler": self.sampler.state_dict(),
-            "critic": self.critic.state_dict(),
-            "critic_target": self.critic_target.state_dict(),
-            "sampler_opt": self.sampler_opt.state_dict(),
-            "critic_opt": self.critic_opt.state_dict(),
-            "team_noise": self.team_noise.get_state(),
-            "eval_noise": self.eval_noise.get_state(),
-            "update_noise": self.update_noise.get_state(),
-            "dag": self.dag,
-        })
-        self.buffer.save(path / "replay.npz")
-        progress = {"steps": self.steps, "pending_rounds": self.pending_rounds,
-                    "gradient_steps": self.gradient_steps, "dag_epoch": self.dag_epoch,
-                    "global_rngs": rng_state()}
-        (path / "progress.json").write_text(json.dumps(progress))
-
-    def load(self, path: Path) -> None:
-        path = Path(path)
-        saved = load_torch(path / "networks.pt")
-        self.sampler.load_state_dict(saved["sampler"])
-        self.critic.load_state_dict(saved["critic"])
-        self.critic_target.load_state_dict(saved["critic_target"])
-        self.sampler_opt.load_state_dict(saved["sampler_opt"])
-        self.critic_opt.load_state_dict(saved["critic_opt"])
-        self.team_noise.set_state(saved["team_noise"])
-        self.eval_noise.set_state(saved["eval_noise"])
-        self.update_noise.set_state(saved["update_noise"])
-        self.dag = saved["dag"]
-        self.buffer.load(path / "replay.npz")
-        progress = json.loads((path / "progress.json").read_text())
-        self.steps = progress["steps"]
-        self.pending_rounds = progress["pending_rounds"]
-        self.gradient_steps = progress["gradient_steps"]
-        self.dag_epoch = progress["dag_epoch"]
-        set_rng_state(progress["global_rngs"])
-
 
 # ------------------------------------------------------------------------- named variants
 @dataclass(frozen=True)
 class SVNRMConfig(SVNRConfig):
     """SVNR-M (App. H.3.1): every agent sees only its own noise, ``C_i = {}``."""
 
-    topology: str = field(default="mean_field", metadata=_help(
-        f"negotiation sets S_i: one of {', '.join(TOPOLOGIES)}; SVNR-M uses mean_field"))
+    topology: str = documented("mean_field",
+        f"negotiation sets S_i: one of {', '.join(TOPOLOGIES)}; SVNR-M uses mean_field")
 
 
 @dataclass(frozen=True)
 class SVNRFConfig(SVNRConfig):
     """SVNR-F (App. H.3.1): every agent sees everyone's noise, ``C_i = -i``."""
 
-    topology: str = field(default="full", metadata=_help(
-        f"negotiation sets S_i: one of {', '.join(TOPOLOGIES)}; SVNR-F uses full"))
+    topology: str = documented("full",
+        f"negotiation sets S_i: one of {', '.join(TOPOLOGIES)}; SVNR-F uses full")
 
 
 class SVNRM(SVNR):

@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-import algorithms
 import ro_bench
 from _timing import rates
-from algorithms.config import override
-from ro_bench import harness, protocols
+from ro_bench import algorithms, harness, protocols
+from ro_bench.agents import EnvSpaces, Transitions
+from ro_bench.configs import override
 
 PROTOCOLS = ("max_of_three-s2=1.5", "particle_gather")
 FILL = 2048  # random transitions in each replay buffer
@@ -27,7 +27,7 @@ def filled_agent(algo: str, protocol_name: str) -> object:
     protocol = protocols.get(protocol_name)
     agent_cls, config_cls = algorithms.get(algo)
     env = ro_bench.make_vec(protocol.env_id, FILL, **protocol.env_kwargs)
-    spaces = algorithms.EnvSpaces.from_vec(env)
+    spaces = EnvSpaces.from_vec(env)
     config = override(config_cls(), harness.budget_fields(config_cls, protocol)
                       | {"learning_starts": FILL + 1})
     agent = agent_cls(config, spaces, 0)
@@ -38,7 +38,7 @@ def filled_agent(algo: str, protocol_name: str) -> object:
     actions = rng.uniform(low, high, size=(FILL, *low.shape)).astype(np.float32)
     state = env.state()
     next_obs, rewards, terminated, truncated, infos = env.step(actions)
-    agent.observe(algorithms.Transitions(
+    agent.observe(Transitions.from_step(
         obs=obs, state=state, actions=actions,
         rewards=rewards, next_obs=infos["final_obs"], next_state=infos["final_state"],
         terminated=terminated, truncated=truncated))

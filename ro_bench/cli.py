@@ -23,10 +23,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-import algorithms
 import ro_bench
-from algorithms.config import describe
-from ro_bench import harness, plots, protocols, verify
+from ro_bench import algorithms, harness, plots, protocols, verify
+from ro_bench.configs import describe
 from ro_bench.params import choice, parse_kwargs, real
 from ro_bench.submit import BOARD, result_files, submit
 
@@ -49,9 +48,9 @@ def cmd_list(args: argparse.Namespace) -> None:
         seeds = f"{min(p.seeds)}-{max(p.seeds)}"
         print(f"  {name:<22} {p.env_id:<16} {p.budget:>8} {seeds:<10} "
               f"{p.metric} ({p.optimum:g} / {p.trap:g})")
-    print("\nAlgorithms")
-    for name in algorithms.list_algorithms():
-        print(f"  {name}")
+    print("\nAlgorithms (ro-bench train --algo NAME --help shows one's config)")
+    for name, entry_point in algorithms.entry_points().items():
+        print(f"  {name:<22} {entry_point}")
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -80,6 +79,7 @@ def cmd_grid(args: argparse.Namespace) -> None:
     done = grid.run(entries, out_directory(args.out), seeds, args.workers, args.resume)
     for entry, results in done.results:
         print(summary(entry.algo, entry.protocol, results))
+    print(table([(entry.algo, entry.protocol, results) for entry, results in done.results]))
     if args.submit:
         files = [harness.run_dir(Path(args.out), r.protocol, r.algorithm, r.seed) / "result.json"
                  for _, results in done.results for r in results]
@@ -146,6 +146,19 @@ def summary(algo: str, protocol: str, results: list) -> str:
               f"success {r.success}  decentralized {r.decentralized}" for r in results]
     lines.append(f"  final metric {finals.mean():.4f} +- {finals.std():.4f} (mean +- std), "
                  f"successes {sum(r.success for r in results)}/{len(results)}")
+    return "\n".join(lines)
+
+
+def table(rows: list[tuple[str, str, list]]) -> str:
+    """One markdown row per ``(algorithm, protocol, results)``: the final metric's mean and
+    standard deviation over the seeds, and the successes."""
+    lines = ["", "| algorithm | protocol | seeds | final metric (mean ± std) | successes |",
+             "|---|---|---|---|---|"]
+    for algo, protocol, results in rows:
+        finals = np.array([r.final_metric for r in results])
+        seeds = ", ".join(str(r.seed) for r in results)
+        lines.append(f"| {algo} | {protocol} | {seeds} | {finals.mean():.4f} ± {finals.std():.4f} "
+                     f"| {sum(r.success for r in results)}/{len(results)} |")
     return "\n".join(lines)
 
 
@@ -339,7 +352,7 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_leaderboard)
     verify.add_parser(sub)
     p = sub.add_parser("sweep-s2", help="the RO-severity curve: an algorithm on max_of_three "
-                       "for each width s2 of the optimal bowl", epilog=_config_help(algo),
+                       "for each width s2 of the optimal bowl", epilog=lambda: _config_help(algo),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--algo", required=True, help="algorithm name or module:Class")
     p.add_argument("--s2", help="comma-separated widths (default: "
@@ -352,7 +365,7 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
                    help="override a config field (repeatable); fields are listed below")
     p.add_argument("--resume", action="store_true", help="continue interrupted runs in --out")
     p.set_defaults(func=cmd_sweep_s2)
-    epilog = _config_help(algo)
+    epilog = lambda: _config_help(algo)  # noqa: E731  (loads the algorithm only for --help)
     for name, helptext in (("train", "train one seed of an algorithm on a protocol"),
                            ("evaluate", "train and evaluate an algorithm on a protocol's seeds")):
         p = sub.add_parser(name, help=helptext, epilog=epilog,
@@ -379,19 +392,18 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
 
 
 def _config_help(algo: str | None) -> str:
-    """The config fields of ``algo`` (or of every built-in algorithm) for ``--help``."""
-    names = [algo] if algo else algorithms.list_algorithms()
-    lines = []
-    for name in names:
-        try:
-            _, config_cls = algorithms.get(name)
-        except ValueError as error:
-            lines.append(f"{name}: {error}")
-            continue
-        fields = describe(config_cls)
-        lines.append(f"config fields of {name}:" if fields else f"{name} has no config fields")
-        lines += fields
-    return "\n".join(lines)
+    """The config fields of ``algo`` for ``--help`` (only its module is imported), or how to see
+    them."""
+    if not algo:
+        return ("algorithms: " + ", ".join(algorithms.names()) + "\nthe config fields of one: "
+                "give --algo NAME with --help")
+    try:
+        _, config_cls = algorithms.get(algo)
+    except ValueError as error:
+        return f"{algo}: {error}"
+    fields = describe(config_cls)
+    return "\n".join([f"config fields of {algo}:" if fields else f"{algo} has no config fields",
+                      *fields])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -414,6 +426,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 class _Parser(argparse.ArgumentParser):
     """argparse's errors in ro-bench's form: one line, ``ro-bench: error: ...``, status 2 (from
     ``main``), pointing at ``--help`` instead of printing the usage first."""
+
+    def format_help(self) -> str:
+        if callable(self.epilog):  # built when asked for: it imports the algorithm
+            self.epilog = self.epilog()
+        return super().format_help()
 
     def error(self, message: str) -> NoReturn:
         message = re.sub(r"^argument (\S+): (?=\1 )", "", message)  # "--seed: --seed must ..."

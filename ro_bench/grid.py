@@ -26,9 +26,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import algorithms
-from algorithms.config import to_dict
-from ro_bench import harness, protocols
+from ro_bench import algorithms, harness, protocols
+from ro_bench.configs import to_dict
 from ro_bench.params import did_you_mean, parse_kwargs
 from ro_bench.results import RunResult
 

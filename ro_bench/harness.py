@@ -4,9 +4,11 @@
 ``act(explore=True)``, step the envs, ``observe``, ``update``, until the protocol's budget of env
 steps is spent exactly. At each of the protocol's evaluation points it evaluates with
 ``explore=False`` on the separate evaluation batch, checks decentralized execution, logs the
-curve (CSV, and TensorBoard when installed), and writes a checkpoint that ``resume=True`` picks
-up. With ``record_samples=N`` on a stateless game it also records, at each evaluation point, ``N``
-joint actions of the perceived policy (``explore=True``) with their team rewards. It ends by
+curve, and writes a checkpoint that ``resume=True`` picks up; what ``update()`` returns is logged
+as it trains (``ro_bench.run_log``: CSV, and TensorBoard when installed). Algorithms are found by
+name (``ro_bench.algorithms``) and meet the harness through ``ro_bench.agents``. With
+``record_samples=N`` on a stateless game it also records, at each evaluation point, ``N`` joint
+actions of the perceived policy (``explore=True``) with their team rewards. It ends by
 measuring the final agent's RO diagnostics (stateless games only) and writing the run's
 ``RunResult`` to ``result.json`` in the run directory.
 
@@ -24,7 +26,6 @@ first run that fails stops the pool from starting any more.
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import fcntl
 import json
@@ -39,14 +40,14 @@ from typing import Any
 
 import numpy as np
 
-import algorithms
 import ro_bench
-from algorithms.config import override, to_dict
-from ro_bench import checkpoint, command, diagnostics, protocols
+from ro_bench import agents, algorithms, checkpoint, command, diagnostics, protocols
+from ro_bench.configs import from_dict, override, to_dict
 from ro_bench.atomic import atomic_write
 from ro_bench.evaluation import evaluate, is_decentralized
 from ro_bench.params import integer
 from ro_bench.results import RunResult, config_hash, environment_info, SCHEMA_VERSION
+from ro_bench.run_log import RunLog
 
 EVAL_SEED = 1_000_000  # the evaluation batch is reset with EVAL_SEED + seed at every evaluation
 
@@ -98,7 +99,7 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
     protocol_name = protocol.name
     env = ro_bench.make_vec(protocol.env_id, protocol.num_envs, **protocol.env_kwargs)
     eval_env = ro_bench.make_vec(protocol.env_id, protocol.eval_episodes, **protocol.env_kwargs)
-    agent = agent_cls(config, algorithms.EnvSpaces.from_vec(env), seed)
+    agent = agent_cls(config, agents.EnvSpaces.from_vec(env), seed)
     obs, _ = env.reset(seed=seed)
     state = {"steps": 0, "curve": [], "returns": [], "decentralized": True, "wall_time_s": 0.0,
              "action_samples": []}
@@ -106,7 +107,7 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
     if restored is not None:
         state, obs = restored
         state.setdefault("action_samples", [])  # a checkpoint from before samples were recorded
-    log = CurveLog(directory, state["curve"], state["returns"])
+    log = RunLog(directory, protocol.budget, state["steps"], state["curve"], state["returns"])
     points = [p for p in protocol.eval_points() if p >= state["steps"]]
     if state["curve"] and points and points[0] == state["curve"][-1][0]:
         points = points[1:]  # the checkpoint already holds this evaluation
@@ -116,8 +117,9 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
 
     for point in points:
         while state["steps"] < point:
-            obs = _train_step(agent, env, obs)
+            obs, metrics = _train_step(agent, env, obs)
             state["steps"] += env.num_envs
+            log.update(state["steps"], metrics)
             bar.update(env.num_envs)
         metric, episode_return = evaluate(agent, eval_env, EVAL_SEED + seed)
         eval_obs, _ = eval_env.reset(seed=EVAL_SEED + seed)
@@ -130,7 +132,7 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
                                             "rewards": rewards.tolist()})
         state["curve"].append([state["steps"], metric])
         state["returns"].append(episode_return)
-        log.append(state["steps"], metric, episode_return)
+        log.evaluation(state["steps"], metric, episode_return)
         state["wall_time_s"] = time.perf_counter() - started
         checkpoint.save(directory, state["steps"], state, env, obs, agent)
     bar.close()
@@ -197,6 +199,7 @@ def clear_run(directory: Path) -> None:
     its checkpoints would otherwise sit under the new ``run.json`` until the first new one
     replaced them, and a resume after a kill in between would continue the old run."""
     shutil.rmtree(directory / "checkpoints", ignore_errors=True)
+    shutil.rmtree(directory / "tensorboard", ignore_errors=True)
     (directory / "result.json").unlink(missing_ok=True)
 
 
@@ -253,50 +256,17 @@ def check_record_samples(protocol: protocols.Protocol, record_samples: object) -
     return n
 
 
-def _train_step(agent: Any, env: Any, obs: np.ndarray) -> np.ndarray:
+def _train_step(agent: Any, env: Any, obs: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+    """One env step of the batch with exploring actions, observed and learned from; the next
+    observations and the metrics of ``update()``."""
     state = env.state()
     actions = agent.act(obs, explore=True)
     next_obs, rewards, terminated, truncated, infos = env.step(actions)
-    agent.observe(algorithms.Transitions(
+    agent.observe(agents.Transitions.from_step(
         obs=obs, state=state, actions=actions, rewards=rewards, next_obs=infos["final_obs"],
         next_state=infos["final_state"], terminated=terminated, truncated=truncated,
     ))
-    agent.update()
-    return next_obs
-
-
-class CurveLog:
-    """The evaluation curve as ``curve.csv`` (rewritten on resume), and TensorBoard if present."""
-
-    def __init__(self, directory: Path, curve: list, returns: list) -> None:
-        self.file = open(directory / "curve.csv", "w", newline="")
-        self.csv = csv.writer(self.file)
-        self.csv.writerow(["env_steps", "metric", "episode_return"])
-        for (steps, metric), episode_return in zip(curve, returns):
-            self.csv.writerow([steps, repr(metric), repr(episode_return)])
-        self.file.flush()
-        self.tensorboard = _tensorboard_writer(directory)
-
-    def append(self, steps: int, metric: float, episode_return: float) -> None:
-        self.csv.writerow([steps, repr(metric), repr(episode_return)])
-        self.file.flush()
-        if self.tensorboard is not None:
-            self.tensorboard.add_scalar("eval/metric", metric, steps)
-            self.tensorboard.add_scalar("eval/episode_return", episode_return, steps)
-
-    def close(self) -> None:
-        self.file.close()
-        if self.tensorboard is not None:
-            self.tensorboard.close()
-
-
-def _tensorboard_writer(directory: Path) -> Any:
-    try:
-        import tensorboard  # noqa: F401  (SummaryWriter needs it)
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        return None
-    return SummaryWriter(str(directory / "tensorboard"))
+    return next_obs, agent.update()
 
 
 def _progress_bar(total: int, done: int, description: str, enabled: bool) -> Any:
@@ -382,8 +352,6 @@ def load_agent(directory: Path) -> tuple[Any, Any, RunResult]:
 
     Returns ``(agent, env, result)``, ``env`` being a one-env batch of the run's protocol.
     """
-    from algorithms.config import from_dict
-
     if not (Path(directory) / "result.json").is_file():
         raise ValueError(f"{directory} holds no result.json: give the directory of a finished run, "
                          "e.g. OUT/<protocol>/<algorithm>/seed_0")
@@ -391,7 +359,7 @@ def load_agent(directory: Path) -> tuple[Any, Any, RunResult]:
     protocol = protocols.get(result.protocol)
     agent_cls, config_cls = algorithms.get(result.algorithm)
     env = ro_bench.make_vec(protocol.env_id, 1, **protocol.env_kwargs)
-    agent = agent_cls(from_dict(config_cls, result.config), algorithms.EnvSpaces.from_vec(env),
+    agent = agent_cls(from_dict(config_cls, result.config), agents.EnvSpaces.from_vec(env),
                       result.seed)
     if checkpoint.load(directory, env, agent) is None:
         raise ValueError(f"{directory} has no checkpoint to load the trained agent from")

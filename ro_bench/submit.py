@@ -196,15 +196,15 @@ def _check_command(path: Path | str, result: RunResult, protocol: protocols.Prot
 def known_config_class(algorithm: str) -> type | None:
     """The config class of a registered or installed (entry point) algorithm, or None. A
     ``module:Class`` name is never imported: a submitted file must not choose code to run."""
-    import algorithms
+    from ro_bench import algorithms
 
-    if algorithm not in algorithms.list_algorithms():
+    if algorithm not in algorithms.names():
         return None
     return algorithms.get(algorithm)[1]
 
 
 def _check_config_class(path: Path | str, config_cls: type, config: dict) -> None:
-    from algorithms.config import from_dict
+    from ro_bench.configs import from_dict
 
     try:
         parsed = _json_values(from_dict(config_cls, config))
@@ -222,7 +222,7 @@ def _check_config_class(path: Path | str, config_cls: type, config: dict) -> Non
 
 def _json_values(config: Any) -> dict[str, Any]:
     """A config dataclass or a dict of overrides as JSON values, as a RunResult holds them."""
-    from algorithms.config import to_dict
+    from ro_bench.configs import to_dict
 
     values = to_dict(config) if not isinstance(config, dict) else config
     return json.loads(json.dumps(values))

@@ -377,7 +377,7 @@ def _plan(board: Path, directory: Path, sample: int | None, rng: random.Random,
 
 def rerunnable(result: RunResult) -> train_command.TrainCommand | str:
     """The command that re-runs ``result``, or (a str) why it cannot be re-run here."""
-    import algorithms
+    from ro_bench import algorithms
 
     try:
         cmd = train_command.parse(result.command)
@@ -387,7 +387,7 @@ def rerunnable(result: RunResult) -> train_command.TrainCommand | str:
     if disagreement:
         option, said, recorded = disagreement
         return f"command: {option} {said!r} re-runs another run than the result's {recorded!r}"
-    if cmd.algo not in algorithms.list_algorithms():
+    if cmd.algo not in algorithms.names():
         return (f"command: --algo {cmd.algo!r} is neither registered nor installed here; a file of "
                 "record never chooses code to import, so it cannot be re-run")
     try:

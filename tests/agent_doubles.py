@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces as gym_spaces
 
-from algorithms.base import EnvSpaces
+from ro_bench.agents import EnvSpaces
 
 
 def make_spaces(n: int = 3, act_dim: int = 1, obs_dim: int = 2, state_dim: int | None = None,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from algorithms.random_agent import RandomAgent, RandomConfig
+from ro_bench_zoo.random_agent import RandomAgent, RandomConfig
 from ro_bench import protocols
 
 SMALL = protocols.Protocol("test-particle_gather", 1, "particle_gather", budget=1500,
@@ -62,7 +62,20 @@ class SlowRandom(RandomAgent):
 
     def update(self) -> dict[str, float]:
         time.sleep(self.config.delay)
-        return {}
+        # a number that follows the run's saved state, so that a resumed run logs the same
+        return {"charts/rng": float(self.rng.bit_generator.state["state"]["state"] % 1000)}
+
+
+class Counting(RandomAgent):
+    """A random agent whose ``update()`` reports how many times it was called."""
+
+    def __init__(self, config: RandomConfig, spaces, seed: int) -> None:
+        super().__init__(config, spaces, seed)
+        self.updates = 0
+
+    def update(self) -> dict[str, float]:
+        self.updates += 1
+        return {"charts/updates": float(self.updates), "calls": 1.0}
 
 
 class Centralized(RandomAgent):

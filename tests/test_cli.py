@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-import algorithms
+from ro_bench import algorithms
 import ro_bench
 from ro_bench import protocols
 from ro_bench.cli import main
@@ -17,8 +17,8 @@ def test_list_prints_every_env(capsys):
         assert re.search(rf"^\s+{re.escape(env_id)}\s", out, re.M)
     for name in protocols.list():
         assert re.search(rf"^\s+{re.escape(name)}\s", out, re.M)
-    for name in algorithms.list_algorithms():
-        assert re.search(rf"^\s+{re.escape(name)}$", out, re.M)
+    for name, entry_point in algorithms.entry_points().items():
+        assert re.search(rf"^\s+{re.escape(name)}\s+{re.escape(entry_point)}$", out, re.M)
 
 
 def test_play_prints_rewards_of_random_episodes(capsys):

@@ -11,10 +11,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from ro_bench.atomic import atomic_write  # noqa: E402
-from algorithms.common.torch_files import load_torch, save_torch  # noqa: E402
-from algorithms.common.networks import mlp  # noqa: E402
-from algorithms.common.replay_buffer import ReplayBuffer  # noqa: E402
-from algorithms.common.seeding import rng_state, seed_everything, set_rng_state  # noqa: E402
+from ro_bench_zoo.common.torch_files import load_torch, save_torch  # noqa: E402
+from ro_bench_zoo.common.networks import mlp  # noqa: E402
+from ro_bench_zoo.common.replay_buffer import ReplayBuffer  # noqa: E402
+from ro_bench_zoo.common.seeding import rng_state, seed_everything, set_rng_state  # noqa: E402
 
 EXECUTED: list[str] = []  # what a malicious pickle managed to run
 

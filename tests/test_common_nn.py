@@ -7,8 +7,8 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from algorithms.common.networks import mlp  # noqa: E402
-from algorithms.common.target import hard_update, soft_update  # noqa: E402
+from ro_bench_zoo.common.networks import mlp  # noqa: E402
+from ro_bench_zoo.common.target import hard_update, soft_update  # noqa: E402
 
 
 @pytest.mark.parametrize("hidden", [(), (5,), (7, 3), (4, 4, 4)])

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from algorithms.common.replay_buffer import ReplayBuffer
+from ro_bench_zoo.common.replay_buffer import ReplayBuffer
 
 SHAPES = {"obs": (2, 3), "actions": (2,), "rewards": (2,), "terminated": (2,), "state": (4,)}
 DTYPES = {"obs": np.float32, "actions": np.int64, "rewards": np.float32, "terminated": bool,

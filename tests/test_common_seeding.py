@@ -10,9 +10,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from algorithms.common import seeding  # noqa: E402
-from algorithms.common.networks import mlp  # noqa: E402
-from algorithms.common.seeding import rng_state, seed_everything, set_rng_state  # noqa: E402
+from ro_bench_zoo.common import seeding  # noqa: E402
+from ro_bench_zoo.common.networks import mlp  # noqa: E402
+from ro_bench_zoo.common.seeding import rng_state, seed_everything, set_rng_state  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,8 @@ import math
 import numpy as np
 import pytest
 
-import algorithms
+from ro_bench import algorithms
+from ro_bench.agents import EnvSpaces  # noqa: E402
 import ro_bench
 from ro_bench.diagnostics import (basin, boltzmann_basin_shares, measure, mode_coverage,
                                   sampled_basin_shares)
@@ -83,7 +84,7 @@ class CorrelatedMixer(IndependentMixer):
 
 def fixed_agent(env, actions):
     agent_cls, config_cls = algorithms.get("fixed")
-    return agent_cls(config_cls(actions=tuple(actions)), algorithms.EnvSpaces.from_vec(env), 0)
+    return agent_cls(config_cls(actions=tuple(actions)), EnvSpaces.from_vec(env), 0)
 
 
 @pytest.mark.parametrize("env_id, kwargs, optimum, mode", [
@@ -140,7 +141,7 @@ def test_correlated_mixing_between_optima_has_no_ero():
 def test_measuring_does_not_change_the_agent():
     env = ro_bench.make_vec("max_of_three")
     agent = algorithms.get("random")[0](algorithms.get("random")[1](),
-                                        algorithms.EnvSpaces.from_vec(env), 3)
+                                        EnvSpaces.from_vec(env), 3)
     untouched = copy.deepcopy(agent)
     first = measure(agent, env, samples=100, seed=5)
     obs = np.zeros((4, 3, 1), dtype=np.float32)
@@ -151,7 +152,7 @@ def test_measuring_does_not_change_the_agent():
 def test_no_measure_outside_the_stateless_games():
     env = ro_bench.make_vec("particle_gather")
     agent = algorithms.get("random")[0](algorithms.get("random")[1](),
-                                        algorithms.EnvSpaces.from_vec(env), 0)
+                                        EnvSpaces.from_vec(env), 0)
     assert measure(agent, env) is None
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ro_bench import grid, harness
 from ro_bench.cli import main
+from ro_bench.results import RunResult
 from ro_bench.submit import BOARD
 
 PLAN = BOARD / "entries.txt"
@@ -106,6 +108,12 @@ def test_cli_grid_runs_and_submits(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "random on max_of_two (5 seeds)" in out and "random on climbing (5 seeds)" in out
     assert "10 runs of 2 entries with 1 worker(s)" in out
+    results = {p: [RunResult.read(harness.run_dir(tmp_path / "runs", p, "random", s) / "result.json")
+                   for s in range(5)] for p in ("max_of_two", "climbing")}
+    for protocol, done in results.items():  # the table's row, from the files
+        finals = np.array([r.final_metric for r in done])
+        assert (f"| random | {protocol} | 0, 1, 2, 3, 4 | {finals.mean():.4f} ± "
+                f"{finals.std():.4f} | 0/5 |") in out
     assert sorted(p.relative_to(board).as_posix() for p in board.rglob("seed_*.json")) == [
         f"{protocol}/random/seed_{seed}.json" for protocol in ("climbing", "max_of_two")
         for seed in range(5)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import os
 import signal
@@ -14,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import algorithms
+from ro_bench import algorithms
+from ro_bench.agents import EnvSpaces  # noqa: E402
 from harness_doubles import SMALL, SMALL_GAME, Centralized, Spy, register_small_protocol
 from ro_bench import diagnostics, harness, protocols
 from ro_bench.cli import main
@@ -88,9 +90,36 @@ def test_killed_run_resumes_to_the_same_numbers(tmp_path, protocol, record):
     assert numbers(resumed) == numbers(uninterrupted)
     csv_rows = (run / "curve.csv").read_text().splitlines()
     assert len(csv_rows) == 1 + len(protocol.eval_points())  # the curve has no duplicated rows
+    # The update metrics: the rows the killed run wrote after its checkpoint were dropped.
+    assert (run / "metrics.csv").read_text() == (whole / "metrics.csv").read_text()
     # Samples recorded before the kill survived it, once each.
     assert [r["env_steps"] for r in resumed.action_samples] == (
         protocol.eval_points() if record else [])
+
+
+def test_update_metrics_are_logged_as_window_means(tmp_path):
+    import csv
+
+    harness.train("harness_doubles:Counting", SMALL.name, 0, tmp_path, progress=False)
+    run = harness.run_dir(tmp_path, SMALL.name, "harness_doubles:Counting", 0)
+    with open(run / "metrics.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    updates = [(int(r["env_steps"]), float(r["value"])) for r in rows
+               if r["name"] == "charts/updates"]
+    steps = [s for s, _ in updates]
+    assert steps == sorted(set(steps)) and steps[-1] == SMALL.budget
+    assert set(SMALL.eval_points()) - {0} <= set(steps)  # every evaluation ends a window
+    assert max(b - a for a, b in zip([0, *steps], steps)) == SMALL.budget // 200
+    # update k reports k (one update per env step here): a window (a, b] has mean (a + 1 + b) / 2
+    assert all(value == (a + 1 + b) / 2 for a, (b, value) in zip([0, *steps], updates))
+    assert {r["name"] for r in rows} == {"charts/updates", "calls"}
+    if importlib.util.find_spec("tensorboard") is not None:
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+        events = EventAccumulator(str(run / "tensorboard"))
+        events.Reload()
+        assert {"charts/updates", "train/calls", "eval/metric"} <= set(events.Tags()["scalars"])
+        assert [e.step for e in events.Scalars("charts/updates")] == steps
 
 
 def test_decentralization_check():
@@ -98,7 +127,7 @@ def test_decentralization_check():
 
     vec = ro_bench.make_vec("particle_gather", 8)
     obs, _ = vec.reset(seed=0)
-    spaces = algorithms.EnvSpaces.from_vec(vec)
+    spaces = EnvSpaces.from_vec(vec)
     random_agent = algorithms.get("random")[0](algorithms.get("random")[1](), spaces, 0)
     centralized = Centralized(algorithms.get("random")[1](), spaces, 0)
     assert is_decentralized(random_agent, obs, np.random.default_rng(0))
@@ -197,7 +226,7 @@ def test_protocol_numbers():
 def test_external_algorithm_through_an_entry_point(monkeypatch, tmp_path):
     from importlib import metadata
 
-    from algorithms import registry
+    from ro_bench import algorithms as registry
 
     plugin = metadata.EntryPoint("slow-plugin", "harness_doubles:SlowRandom", registry.ENTRY_POINT_GROUP)
     installed = metadata.EntryPoints([plugin])
@@ -207,7 +236,7 @@ def test_external_algorithm_through_an_entry_point(monkeypatch, tmp_path):
         return found.select(name=name) if name else found
 
     monkeypatch.setattr(registry.metadata, "entry_points", entry_points)
-    assert "slow-plugin" in algorithms.list_algorithms()
+    assert "slow-plugin" in algorithms.names()
     assert algorithms.get("slow-plugin")[0].__name__ == "SlowRandom"
     result = harness.train("slow-plugin", SMALL.name, 2, tmp_path, {"delay": 0.0}, progress=False)
     assert result.algorithm == "slow-plugin"

@@ -17,7 +17,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import algorithms  # noqa: E402
+from ro_bench import algorithms  # noqa: E402
+from ro_bench.agents import EnvSpaces  # noqa: E402
 import ro_bench  # noqa: E402
 from ro_bench import atomic, checkpoint, harness  # noqa: E402
 from ro_bench.cli import main  # noqa: E402
@@ -51,7 +52,7 @@ def test_a_fresh_start_leaves_no_checkpoint_of_the_old_run(tmp_path, monkeypatch
 def saved_checkpoint(run: Path) -> tuple[Path, object, object]:
     env = ro_bench.make_vec("max_of_two", 1)
     agent_cls, config_cls = algorithms.get("maddpg")
-    agent = agent_cls(config_cls(), algorithms.EnvSpaces.from_vec(env), 0)
+    agent = agent_cls(config_cls(), EnvSpaces.from_vec(env), 0)
     obs, _ = env.reset(seed=0)
     path = checkpoint.save(run, 1, {"steps": 1}, env, obs, agent)
     return path, env, agent
@@ -101,7 +102,7 @@ def test_a_pool_stops_starting_runs_after_the_first_failure(tmp_path):
 
 
 def test_load_torch_names_a_truncated_file(tmp_path):
-    from algorithms.common.torch_files import load_torch, save_torch
+    from ro_bench_zoo.common.torch_files import load_torch, save_torch
 
     save_torch(tmp_path / "w.pt", {"w": torch.arange(100)})
     (tmp_path / "w.pt").write_bytes((tmp_path / "w.pt").read_bytes()[:100])

@@ -16,7 +16,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import algorithms  # noqa: E402
+from ro_bench import algorithms  # noqa: E402
+from ro_bench.agents import EnvSpaces  # noqa: E402
 import ro_bench  # noqa: E402
 from ro_bench import checkpoint, harness  # noqa: E402
 from ro_bench.cli import main  # noqa: E402
@@ -66,10 +67,10 @@ def saved(tmp_path) -> tuple[Path, object, object]:
     """A checkpoint of a MADDPG agent (torch weights, optimizer, replay buffer) on max_of_two."""
     env = ro_bench.make_vec("max_of_two", 1)
     agent_cls, config_cls = algorithms.get("maddpg")
-    agent = agent_cls(config_cls(), algorithms.EnvSpaces.from_vec(env), 0)
+    agent = agent_cls(config_cls(), EnvSpaces.from_vec(env), 0)
     obs, _ = env.reset(seed=0)
     for _ in range(3):
-        obs = harness._train_step(agent, env, obs)
+        obs, _ = harness._train_step(agent, env, obs)
     checkpoint.save(tmp_path, 3, {"steps": 3}, env, obs, agent)
     return tmp_path, env, agent
 

@@ -21,9 +21,11 @@ training budget. The schedules (``start`` and ``end`` are alpha's first and last
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ro_bench.params import did_you_mean, integer, real
+from ro_bench.configs import documented
+from ro_bench.params import choice, integer, real
+from ro_bench_zoo.common.off_policy import OffPolicyConfig
 
 SCHEDULES = ("constant", "linear", "geometric", "exponential", "paper", "authors")
 
@@ -31,9 +33,7 @@ SCHEDULES = ("constant", "linear", "geometric", "exponential", "paper", "authors
 def alpha_at(schedule: str, step: int, *, total_steps: int, start: float, end: float,
              anneal_fraction: float = 0.6, tau: float = 2000.0) -> float:
     """alpha after ``step`` env steps of a ``total_steps`` budget (see the module docstring)."""
-    if schedule not in SCHEDULES:
-        raise ValueError(f"unknown alpha schedule {schedule!r}.{did_you_mean(schedule, SCHEDULES)}"
-                         f" Valid: {', '.join(SCHEDULES)}.")
+    choice("alpha schedule", schedule, SCHEDULES)
     step = integer("step", step, low=0)
     total_steps = integer("total_steps", total_steps, low=1)
     start = real("alpha start", start, low=0.0, low_open=True)
@@ -61,31 +61,27 @@ def _paper(step: int, start: float) -> float:
 
 
 @dataclass(frozen=True)
-class AnnealedAlpha:
+class AnnealedAlpha(OffPolicyConfig):
     """The temperature settings of every maximum-entropy method of the zoo, in one place: the
-    benchmark runs them all on one schedule (App. H.5.3). A config dataclass inherits these fields
-    (with their defaults, SVNR's) and calls ``super().__post_init__()`` from its own."""
+    benchmark runs them all on one schedule (App. H.5.3), laid out over ``total_steps``. A config
+    dataclass inherits these fields (with their defaults, SVNR's) and calls
+    ``super().__post_init__()`` from its own."""
 
-    total_steps: int = field(default=5000, metadata={"help": (
-        "the training budget in env steps; the alpha schedule is laid out over it (the harness "
-        "sets it to the protocol's budget)")})
-    alpha_schedule: str = field(default="geometric", metadata={"help": (
+    alpha_schedule: str = documented("geometric",
         f"temperature schedule: one of {', '.join(SCHEDULES)} (algorithms/common/alpha.py); one "
-        "schedule for every maximum-entropy method (App. H.5.3)")})
-    alpha_start: float = field(default=30.0, metadata={"help": (
+        "schedule for every maximum-entropy method (App. H.5.3)")
+    alpha_start: float = documented(30.0,
         "first alpha (the paper's initial alpha'); about the reward gap between the optima of "
-        "the one-step games")})
-    alpha_end: float = field(default=0.1, metadata={"help": "last alpha of the annealed schedules"})
-    anneal_fraction: float = field(default=0.6, metadata={"help": (
-        "linear/geometric: the share of total_steps over which alpha falls to alpha_end")})
-    alpha_tau: float = field(default=2000.0, metadata={"help": (
-        "exponential: decay time in env steps (eq. 20)")})
+        "the one-step games")
+    alpha_end: float = documented(0.1, "last alpha of the annealed schedules")
+    anneal_fraction: float = documented(0.6,
+        "linear/geometric: the share of total_steps over which alpha falls to alpha_end")
+    alpha_tau: float = documented(2000.0,
+        "exponential: decay time in env steps (eq. 20)")
 
     def __post_init__(self) -> None:
-        if self.alpha_schedule not in SCHEDULES:
-            raise ValueError(f"alpha_schedule must be one of {', '.join(SCHEDULES)}; got "
-                             f"{self.alpha_schedule!r}."
-                             f"{did_you_mean(self.alpha_schedule, SCHEDULES)}")
+        super().__post_init__()
+        choice("alpha_schedule", self.alpha_schedule, SCHEDULES)
         self.alpha(0)  # checks every field, naming the bad one
 
     def alpha(self, step: int) -> float:

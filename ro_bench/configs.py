@@ -1,8 +1,11 @@
 """Algorithm configs: frozen dataclasses whose fields document themselves.
 
-Each field carries its help text in ``field(metadata={"help": ...})``; ``describe`` turns a
-config class into the lines ``--help`` shows, and ``override`` applies ``--config key=value``
-overrides with checks that name the valid keys; a float field takes only finite numbers.
+Each field carries its help text in ``field(metadata={"help": ...})`` (``documented(default,
+help)`` writes one); a subclass that only
+changes a default (``gamma: float = 0.99``) keeps the help of the class it inherits the field
+from. ``describe`` turns a config class into the lines ``--help`` shows, and ``override`` applies
+``--config key=value`` overrides with checks that name the valid keys; a float field takes only
+finite numbers.
 """
 
 from __future__ import annotations
@@ -15,6 +18,11 @@ from typing import Any
 from ro_bench.params import did_you_mean
 
 
+def documented(default: Any, help: str) -> Any:
+    """A config field with its ``--help`` text: ``batch_size: int = documented(512, "...")``."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
 def describe(config_cls: type) -> list[str]:
     """One line per field: name, type, default and help."""
     hints = typing.get_type_hints(config_cls)
@@ -22,8 +30,17 @@ def describe(config_cls: type) -> list[str]:
     for f in dataclasses.fields(config_cls):
         default = f.default if f.default is not dataclasses.MISSING else "(required)"
         lines.append(f"  {f.name} ({_type_name(hints[f.name])}, default {default!r}): "
-                     f"{f.metadata.get('help', '')}")
+                     f"{help_text(config_cls, f.name)}")
     return lines
+
+
+def help_text(config_cls: type, name: str) -> str:
+    """The help of field ``name``: its own, or that of the nearest base class declaring it."""
+    for cls in config_cls.__mro__:
+        declared = getattr(cls, "__dataclass_fields__", {}).get(name)
+        if declared is not None and declared.metadata.get("help"):
+            return declared.metadata["help"]
+    return ""
 
 
 def override(config: Any, overrides: dict[str, Any]) -> Any:

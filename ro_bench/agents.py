@@ -1,7 +1,8 @@
-"""The interface every ro-bench algorithm implements, and what the harness hands it.
+"""The contract between the harness and every algorithm, zoo or not.
 
-An agent is built as ``AgentClass(config, spaces, seed)`` from a frozen config dataclass, the
-env's spaces and a seed, and is never handed the experiment. The harness owns the env loop:
+An agent is built as ``AgentClass(config, spaces, seed)`` from a frozen config dataclass (the
+class names it in ``config_class``; ``ro_bench.configs`` turns ``--config key=value`` into one),
+the env's spaces and a seed, and is never handed the experiment. The harness owns the env loop:
 
 - ``act(obs, *, explore) -> actions`` maps observations ``[B, n_agents, obs_dim]`` to actions
   ``[B, n_agents, act_dim]`` (or ``[B, n_agents]`` integers for discrete envs). ``explore=False``
@@ -9,11 +10,16 @@ env's spaces and a seed, and is never handed the experiment. The harness owns th
   harness checks this: decentralized execution).
 - ``observe(transitions)`` receives every batch of transitions the env produced.
 - ``update() -> dict[str, float]`` is called after every ``observe``; the agent learns on its own
-  schedule and returns the metrics of what it did (an empty dict when it did nothing).
+  schedule and returns the metrics of what it did (an empty dict when it did nothing), named
+  ``"group/name"`` as ``"losses/critic"`` or ``"charts/alpha"``. The harness logs them to
+  ``metrics.csv`` and TensorBoard.
 - ``save(path)`` / ``load(path)`` write and read everything the agent needs to continue exactly
   where it stopped (weights, optimizers, replay buffer, random states), in the directory ``path``.
   Files must be loadable without unpickling arbitrary objects (``torch.load(weights_only=True)``,
   ``numpy.load(allow_pickle=False)``, JSON).
+
+ro-bench's tasks are cooperative: every agent gets the team's reward and every episode ends for
+the whole team, so ``Transitions`` carries the reward and the done flags once per env.
 """
 
 from __future__ import annotations
@@ -60,11 +66,32 @@ class Transitions:
     obs: np.ndarray  # [B, n_agents, obs_dim]
     state: np.ndarray  # [B, state_dim]
     actions: np.ndarray  # [B, n_agents, act_dim] or [B, n_agents]
-    rewards: np.ndarray  # [B, n_agents]
+    reward: np.ndarray  # [B], the team's
     next_obs: np.ndarray  # [B, n_agents, obs_dim], the final observation where an episode ended
     next_state: np.ndarray  # [B, state_dim], likewise
-    terminated: np.ndarray  # [B, n_agents]
-    truncated: np.ndarray  # [B, n_agents]
+    terminated: np.ndarray  # [B] bool
+    truncated: np.ndarray  # [B] bool
+
+    @classmethod
+    def from_step(cls, obs: np.ndarray, state: np.ndarray, actions: np.ndarray,
+                  rewards: np.ndarray, next_obs: np.ndarray, next_state: np.ndarray,
+                  terminated: np.ndarray, truncated: np.ndarray) -> Transitions:
+        """From a batched env's per-agent ``[B, n_agents]`` rewards and flags, which must agree
+        across the agents of each env (a cooperative task); ValueError naming the env otherwise."""
+        team = {}
+        for name, values in (("rewards", rewards), ("terminated", terminated),
+                             ("truncated", truncated)):
+            values = np.asarray(values)
+            differ = np.flatnonzero((values != values[:, :1]).any(axis=1))
+            if len(differ):
+                raise ValueError(
+                    f"the agents' {name} differ in env {differ[0]} of the batch "
+                    f"({values[differ[0]].tolist()}): ro-bench trains cooperative teams, whose "
+                    "agents share one reward and end their episodes together")
+            team[name] = values[:, 0]
+        return cls(obs=obs, state=state, actions=actions, reward=team["rewards"],
+                   next_obs=next_obs, next_state=next_state, terminated=team["terminated"],
+                   truncated=team["truncated"])
 
 
 @runtime_checkable
