@@ -151,6 +151,7 @@ def _plain(tree: object) -> object:
 
 @pytest.mark.parametrize("algo, overrides", CASES, ids=CASE_IDS)
 def test_the_same_seed_trains_to_the_same_state(algo: str, overrides: dict, tmp_path) -> None:
+    """Also: update() returns named numbers, and execution stays decentralized."""
     traces, states = [], []
     for i in range(2):
         agent, env, obs = start(algo, 3, overrides)
@@ -158,6 +159,10 @@ def test_the_same_seed_trains_to_the_same_state(algo: str, overrides: dict, tmp_
         traces.append(trace)
         states.append(saved_state(agent, tmp_path / str(i)))
     assert traces[0] == traces[1] and states[0] == states[1]
+    for metrics in (m for m in traces[0] if isinstance(m, dict)):
+        assert all(isinstance(k, str) and "/" in k for k in metrics), metrics
+        assert all(isinstance(v, float) and np.isfinite(v) for v in metrics.values()), metrics
+    assert is_decentralized(agent, obs, np.random.default_rng(1))
     if algo != "fixed":  # the seed matters to every agent that draws random numbers
         other, env, obs = start(algo, 4, overrides)
         assert run(other, env, obs, RUN_STEPS)[1] != traces[0]
@@ -189,14 +194,3 @@ def test_evaluating_never_changes_training(algo: str, overrides: dict) -> None:
         agent, env, obs = start(algo, 2, overrides)
         traces.append(run(agent, env, obs, RUN_STEPS, evaluate=evaluate)[1])
     assert traces[0] == traces[1]
-
-
-@pytest.mark.parametrize("algo, overrides", CASES, ids=CASE_IDS)
-def test_update_returns_named_numbers_and_executes_decentralized(algo: str,
-                                                                 overrides: dict) -> None:
-    agent, env, obs = start(algo, 0, overrides)
-    _, trace = run(agent, env, obs, RUN_STEPS)
-    for metrics in (m for m in trace if isinstance(m, dict)):
-        assert all(isinstance(k, str) and "/" in k for k in metrics), metrics
-        assert all(isinstance(v, float) and np.isfinite(v) for v in metrics.values()), metrics
-    assert is_decentralized(agent, obs, np.random.default_rng(1))
