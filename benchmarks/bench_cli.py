@@ -14,6 +14,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 COMMANDS = {
@@ -36,7 +37,7 @@ def run(argv: list[str], pythonpath: str | None) -> tuple[float, bool]:
         env["PYTHONPATH"] = pythonpath
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", PROBE, *argv], env=env, capture_output=True,
-                          text=True)
+                          text=True, cwd=tempfile.gettempdir())  # not a checkout's root
     seconds = time.perf_counter() - start
     return seconds, "torch imported: True" in done.stderr
 
