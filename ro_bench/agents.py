@@ -82,11 +82,12 @@ class Transitions:
         for name, values in (("rewards", rewards), ("terminated", terminated),
                              ("truncated", truncated)):
             values = np.asarray(values)
-            differ = np.flatnonzero((values != values[:, :1]).any(axis=1))
-            if len(differ):
+            unequal = values != values[:, :1]
+            if unequal.any():  # the index is looked for only on the way to the error
+                env = int(np.flatnonzero(unequal.any(axis=1))[0])
                 raise ValueError(
-                    f"the agents' {name} differ in env {differ[0]} of the batch "
-                    f"({values[differ[0]].tolist()}): ro-bench trains cooperative teams, whose "
+                    f"the agents' {name} differ in env {env} of the batch "
+                    f"({values[env].tolist()}): ro-bench trains cooperative teams, whose "
                     "agents share one reward and end their episodes together")
             team[name] = values[:, 0]
         return cls(obs=obs, state=state, actions=actions, reward=team["rewards"],

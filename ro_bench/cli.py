@@ -139,12 +139,17 @@ def cmd_submit(args: argparse.Namespace) -> None:
         print(f"{'replaced' if replaced else 'added'} {path}")
 
 
-def summary(algo: str, protocol: str, results: list) -> str:
+def _finals(results: list) -> str:
+    """The final metric's mean and standard deviation over the seeds of ``results``."""
     finals = np.array([r.final_metric for r in results])
+    return f"{finals.mean():.4f} +- {finals.std():.4f}"
+
+
+def summary(algo: str, protocol: str, results: list) -> str:
     lines = [f"{algo} on {protocol} ({len(results)} seeds):"]
     lines += [f"  seed {r.seed}: final {r.final_metric:.4f}  return {r.final_return:.4f}  "
               f"success {r.success}  decentralized {r.decentralized}" for r in results]
-    lines.append(f"  final metric {finals.mean():.4f} +- {finals.std():.4f} (mean +- std), "
+    lines.append(f"  final metric {_finals(results)} (mean +- std), "
                  f"successes {sum(r.success for r in results)}/{len(results)}")
     return "\n".join(lines)
 
@@ -155,9 +160,8 @@ def table(rows: list[tuple[str, str, list]]) -> str:
     lines = ["", "| algorithm | protocol | seeds | final metric (mean ± std) | successes |",
              "|---|---|---|---|---|"]
     for algo, protocol, results in rows:
-        finals = np.array([r.final_metric for r in results])
         seeds = ", ".join(str(r.seed) for r in results)
-        lines.append(f"| {algo} | {protocol} | {seeds} | {finals.mean():.4f} ± {finals.std():.4f} "
+        lines.append(f"| {algo} | {protocol} | {seeds} | {_finals(results).replace('+-', '±')} "
                      f"| {sum(r.success for r in results)}/{len(results)} |")
     return "\n".join(lines)
 
