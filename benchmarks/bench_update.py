@@ -10,6 +10,8 @@ reports SVNR at 2.2x MADDPG's wall time (H.5.4); our target is at most 1.5x.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -19,17 +21,24 @@ from ro_bench import algorithms, harness, protocols
 from ro_bench.agents import EnvSpaces, Transitions
 from ro_bench.configs import override
 
-PROTOCOLS = ("max_of_three-s2=1.5", "particle_gather")
+# One per env family: a protocol's name, or an env id (MaMuJoCo has no protocol yet).
+TARGETS = ("max_of_three-s2=1.5", "particle_gather", "mamujoco_halfcheetah_2x3",
+           "mamujoco_ant_2x4")
 FILL = 2048  # random transitions in each replay buffer
 
 
-def filled_agent(algo: str, protocol_name: str) -> object:
-    protocol = protocols.get(protocol_name)
+def filled_agent(algo: str, target: str) -> object:
+    """``algo`` with its default config on ``target``, its replay holding ``FILL`` random
+    transitions of one step of ``FILL`` envs, before its first update."""
     agent_cls, config_cls = algorithms.get(algo)
-    env = ro_bench.make_vec(protocol.env_id, FILL, **protocol.env_kwargs)
+    if target in protocols.list():
+        protocol = protocols.get(target)
+        env = ro_bench.make_vec(protocol.env_id, FILL, **protocol.env_kwargs)
+        budget = harness.budget_fields(config_cls, protocol)
+    else:
+        env, budget = ro_bench.make_vec(target, FILL), {}
     spaces = EnvSpaces.from_vec(env)
-    config = override(config_cls(), harness.budget_fields(config_cls, protocol)
-                      | {"learning_starts": FILL + 1})
+    config = override(config_cls(), budget | _warm_up(config_cls))
     agent = agent_cls(config, spaces, 0)
     obs, _ = env.reset(seed=0)
     rng = np.random.default_rng(0)
@@ -45,13 +54,20 @@ def filled_agent(algo: str, protocol_name: str) -> object:
     return agent
 
 
+def _warm_up(config_cls: type) -> dict[str, int]:
+    """No update before the buffer is filled: learning_starts past FILL, where the config has it."""
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    return {"learning_starts": FILL + 1} if "learning_starts" in names else {}
+
+
 def main() -> None:
     torch.set_num_threads(1)
-    print(f"{'protocol':<22} {'svnr updates/s':>15} {'maddpg updates/s':>17} {'svnr/maddpg time':>17}")
-    for name in PROTOCOLS:
+    print(f"{'protocol or env':<26} {'svnr updates/s':>15} {'maddpg updates/s':>17} "
+          f"{'svnr/maddpg time':>17}")
+    for name in TARGETS:
         svnr, maddpg = filled_agent("svnr", name), filled_agent("maddpg", name)
         r = rates({"svnr": svnr.gradient_step, "maddpg": maddpg.gradient_step}, calls=20)
-        print(f"{name:<22} {r['svnr']:>15.1f} {r['maddpg']:>17.1f} "
+        print(f"{name:<26} {r['svnr']:>15.1f} {r['maddpg']:>17.1f} "
               f"{r['maddpg'] / r['svnr']:>16.2f}x")
 
 

@@ -5,6 +5,8 @@
 ``torch.baddbmm`` per layer: group ``g``'s output depends only on ``x[g]`` and group ``g``'s
 weights, exactly as if each group had its own ``mlp``. Each group is initialised like ``nn.Linear``
 (``U(-1/sqrt(in), 1/sqrt(in))`` for weights and biases), from the default torch generator.
+Without gradients, large inputs are evaluated in blocks of rows (``networks.in_blocks``), with
+the same outputs bit for bit.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from ro_bench.params import integer
+from ro_bench_zoo.common.networks import ROWS_PER_PASS, in_blocks
 
 
 class GroupedMLP(nn.Module):
@@ -41,6 +44,9 @@ class GroupedMLP(nn.Module):
         if x.dim() != 3 or x.shape[0] != self.n_groups:
             raise ValueError(f"GroupedMLP expects [n_groups={self.n_groups}, N, in]; "
                              f"got {tuple(x.shape)}")
+        return in_blocks(self._forward, x, 1, ROWS_PER_PASS // self.n_groups)
+
+    def _forward(self, x: Tensor) -> Tensor:
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             x = torch.baddbmm(b, x, w)
