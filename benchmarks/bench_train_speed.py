@@ -1,19 +1,24 @@
-"""Env steps per second of training on a MaMuJoCo task, one gradient round per env step.
+"""Env steps per second of training: on a MaMuJoCo task, or as an entry of record trains.
 
 Every algorithm of the zoo trains through the harness's own step (``harness._train_step``: act,
-step the env, observe, update) on one env of the task, with ``update_every=1``. Each first runs
-``--warm-up`` steps (updates start after ``--learning-starts``), then ``--steps`` steps are timed.
-Each measurement runs in a fresh interpreter, one torch thread; the figure is the best of
-``--rounds`` interleaved rounds (see ``_timing``). ``--compare DIR`` measures the same with
-``DIR`` first on ``PYTHONPATH`` (a checkout of another revision, e.g. a ``git worktree``, whose
-zoo must be importable as ``ro_bench_zoo``) in the same rounds, and prints the ratio.
+step the env, observe, update) on one env. With ``--env`` (default HalfCheetah-2x3) each uses
+its default config with ``update_every=1`` (one gradient round per env step) and updates from
+``--learning-starts``; with ``--protocol P`` each uses the protocol's env and budget and the
+settings of its entry of record on P (``leaderboards/entries.txt``), so the figure is the speed
+of that entry's runs. Each first runs ``--warm-up`` steps past its warm-up, then ``--steps``
+steps are timed. Each measurement runs in a fresh interpreter, one torch thread; the figure is
+the best of ``--rounds`` interleaved rounds (see ``_timing``). ``--compare DIR`` measures the
+same with ``DIR`` first on ``PYTHONPATH`` (a checkout of another revision, e.g. a ``git
+worktree``, whose zoo must be importable as ``ro_bench_zoo``) in the same rounds, and prints the
+ratio.
 
-    python benchmarks/bench_train_speed.py [--env mamujoco_halfcheetah_2x3] [--compare DIR]
+    python benchmarks/bench_train_speed.py [--env ENV | --protocol P] [--compare DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -23,24 +28,22 @@ ALGORITHMS = ("random", "maddpg", "svnr", "masql", "pr2", "rommeo", "mmq")
 
 # One measurement, in a fresh interpreter: prints the env steps per second.
 PROBE = """
-import sys, time
+import json, sys, time
 import torch
 import ro_bench
 from ro_bench import agents, algorithms, harness
 from ro_bench.configs import override
 
-algo, env_id, warm_up, starts, steps = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
+algo, env_id, kwargs, values = sys.argv[1], sys.argv[2], *map(json.loads, sys.argv[3:5])
+warm_up, steps = map(int, sys.argv[5:7])
 agent_cls, config_cls = algorithms.get(algo)
 fields = {f for f in getattr(config_cls, "__dataclass_fields__", {})}
-budget = 100_000
-wanted = {"total_steps": budget, "update_every": 1, "learning_starts": starts,
-          "warmup_fraction": starts / budget, "torch_threads": 1}
-config = override(config_cls(), {k: v for k, v in wanted.items() if k in fields})
-env = ro_bench.make_vec(env_id, 1)
+config = override(config_cls(), {k: v for k, v in values.items() if k in fields})
+env = ro_bench.make_vec(env_id, 1, **kwargs)
 agent = agent_cls(config, agents.EnvSpaces.from_vec(env), 0)
 torch.set_num_threads(1)
 obs, _ = env.reset(seed=0)
-for _ in range(warm_up):
+for _ in range(getattr(config, "learning_starts", 0) + warm_up):
     obs, _ = harness._train_step(agent, env, obs)
 start = time.perf_counter()
 for _ in range(steps):
@@ -49,13 +52,28 @@ print(steps / (time.perf_counter() - start))
 """
 
 
+def setting(algo: str, args: argparse.Namespace) -> tuple[str, dict, dict]:
+    """The env id, env kwargs and config values that ``algo`` is measured with."""
+    if args.protocol is None:
+        budget = 100_000
+        return args.env, {}, {"total_steps": budget, "update_every": 1, "torch_threads": 1,
+                              "learning_starts": args.learning_starts,
+                              "warmup_fraction": args.learning_starts / budget}
+    from ro_bench import grid, protocols
+
+    protocol = protocols.get(args.protocol)
+    entry, = grid.select(grid.read_plan(args.plan), [algo], [args.protocol])
+    return protocol.env_id, dict(protocol.env_kwargs), entry.config()
+
+
 def measure(algo: str, args: argparse.Namespace, pythonpath: str | None) -> float:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
+    env_id, kwargs, values = setting(algo, args)
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, algo, args.env, str(args.warm_up),
-         str(args.learning_starts), str(args.steps)],
+        [sys.executable, "-c", PROBE, algo, env_id, json.dumps(kwargs), json.dumps(values),
+         str(args.warm_up), str(args.steps)],
         env=env, capture_output=True, text=True, check=True,
         cwd=tempfile.gettempdir())  # not a checkout's root, whose packages would come first
     return float(done.stdout.split()[-1])
@@ -63,9 +81,13 @@ def measure(algo: str, args: argparse.Namespace, pythonpath: str | None) -> floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--env", default="mamujoco_halfcheetah_2x3")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--env", default="mamujoco_halfcheetah_2x3")
+    where.add_argument("--protocol", help="measure each algorithm's entry of record on it")
+    parser.add_argument("--plan", default="leaderboards/entries.txt")
     parser.add_argument("--algo", nargs="+", default=list(ALGORITHMS))
-    parser.add_argument("--warm-up", type=int, default=600)
+    parser.add_argument("--warm-up", type=int, default=100,
+                        help="steps run after each algorithm's learning_starts, untimed")
     parser.add_argument("--learning-starts", type=int, default=500)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
@@ -80,7 +102,9 @@ def main() -> None:
     header = f"{'algorithm':<10} {'this (steps/s)':>15}"
     if args.compare:
         header += f" {'other (steps/s)':>16} {'this/other':>11}"
-    print(f"{args.env}, one gradient round per env step\n{header}")
+    what = (f"{args.protocol}, as its entries of record train" if args.protocol else
+            f"{args.env}, one gradient round per env step")
+    print(f"{what}\n{header}")
     for algo in args.algo:
         line = f"{algo:<10} {best['this', algo]:>15.1f}"
         if args.compare:

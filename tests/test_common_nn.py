@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from ro_bench_zoo.common import grouped, networks  # noqa: E402
+from ro_bench_zoo.common import networks  # noqa: E402
 from ro_bench_zoo.common.grouped import GroupedMLP  # noqa: E402
 from ro_bench_zoo.common.networks import mlp  # noqa: E402
 from ro_bench_zoo.common.soft_value import soft_value  # noqa: E402
@@ -149,10 +149,9 @@ def test_grouped_mlp_without_gradients_gives_the_same_bits_in_row_blocks(
     net = GroupedMLP(3, 17, out, hidden=(100, 100))
     x = torch.randn(3, total, 17)
     monkeypatch.setattr(networks, "ROWS_PER_PASS", 10**9)
-    monkeypatch.setattr(grouped, "ROWS_PER_PASS", 10**9)
     with torch.no_grad():
         whole = net(x)
-    monkeypatch.setattr(grouped, "ROWS_PER_PASS", 3 * 64)
+    monkeypatch.setattr(networks, "ROWS_PER_PASS", 3 * 64)
     with torch.no_grad():
         blocks = net(x)
     assert torch.equal(blocks, whole)
@@ -188,7 +187,7 @@ def test_row_blocks_are_never_used_while_recording_gradients(monkeypatch) -> Non
         return forward(self, x)
 
     monkeypatch.setattr(GroupedMLP, "_forward", counting)
-    monkeypatch.setattr(grouped, "ROWS_PER_PASS", 8)  # blocks of 64 rows, the least
+    monkeypatch.setattr(networks, "ROWS_PER_PASS", 8)  # blocks of 64 rows, the least
     net = GroupedMLP(2, 3, 1, hidden=(4,))
     net(torch.randn(2, 100, 3)).sum().backward()
     assert calls == [100]

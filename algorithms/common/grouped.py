@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from ro_bench.params import integer
-from ro_bench_zoo.common.networks import ROWS_PER_PASS, in_blocks
+from ro_bench_zoo.common import networks
 
 
 class GroupedMLP(nn.Module):
@@ -44,7 +44,7 @@ class GroupedMLP(nn.Module):
         if x.dim() != 3 or x.shape[0] != self.n_groups:
             raise ValueError(f"GroupedMLP expects [n_groups={self.n_groups}, N, in]; "
                              f"got {tuple(x.shape)}")
-        return in_blocks(self._forward, x, 1, ROWS_PER_PASS // self.n_groups)
+        return networks.in_blocks(self._forward, x, 1, networks.ROWS_PER_PASS // self.n_groups)
 
     def _forward(self, x: Tensor) -> Tensor:
         last = len(self.weights) - 1
