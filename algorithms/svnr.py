@@ -10,7 +10,8 @@ Training (Alg. 1), one gradient step:
 
 - Critic (eq. 11): ``y = r + gamma (1 - terminated) V(s')`` with the soft value
   ``V(s) = alpha log E_{a~U[-1,1]^D}[exp(Q_target(s, a) / alpha) / 2^-D]``, importance-sampled
-  from a uniform proposal as soft Q-learning does (``soft_value``); truncation is not termination.
+  from a uniform proposal as soft Q-learning does (``soft_value``; the critic's first layer sees
+  each state once, not once per sample); truncation is not termination.
 - Samplers (eqs. 9, 10, 13; amortized MPSVGD): draw ``particles`` joint actions per replayed state,
   with the same noise structure as execution. The target is ``log p(a) = Q(s, a) / alpha +
   sum log(1 - a^2 + 1e-6)`` (the tanh correction, optional); its score ``g`` is taken by autograd
@@ -53,8 +54,9 @@ Choices the paper leaves open, and why (figures measured on ``max_of_three-s2=1.
   decentralization check deep-copies the agent, buffer included, at every evaluation.
 - ``torch_threads`` = 1: results repeat bit for bit only at a fixed thread count, and several
   seeds run in parallel processes, one per core.
-- Particle Gather (125000 steps) fits in about 400 s here with ``update_every=4`` and
-  ``value_samples=16``. No configuration tried so far leaves its RO trap (final metric about 0
+- Particle Gather (125000 steps) took 680-700 s a run here with ``update_every=4`` and
+  ``value_samples=16`` on 2026-11-27, two runs at a time (440 s on 2026-11-24, when the same
+  code's updates ran 1.3-1.7x faster on this machine; ``benchmarks/RESULTS.md``). No configuration tried so far leaves its RO trap (final metric about 0
   against the paper's 4.76): the default schedule, reward scale 10, alpha 100 -> 0.3, 3 -> 0.03,
   a 90% anneal, App. F.2's schedule with alpha' = 0.1. Under uniform exploration both particles
   are in on only 4e-5 of the steps, so the critic hardly ever sees the +5. With the particles
