@@ -4,9 +4,10 @@
 per agent. Both evaluate large inputs in blocks of rows when no gradient is taken (``in_blocks``):
 the soft values and targets evaluate a critic at tens of thousands of state-action pairs, and on
 CPU a matrix product of more than a few thousand rows runs at half the speed of the same product
-done in blocks whose activations stay in cache (``benchmarks/bench_update.py``). Each row's output
-is the same either way, bit for bit: a block computes exactly the dot products that the whole
-product computes for its rows (``tests/test_common_networks.py`` checks it).
+done in blocks whose activations stay in cache (``benchmarks/bench_row_blocks.py``). Each row's
+output is the same either way, bit for bit, at one torch thread: blocks are aligned so that every
+row meets the same kernel, in the same position, as in the whole pass (``in_blocks``;
+``tests/test_common_nn.py`` checks it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
-
 from torch.nn import functional as F
 
 from ro_bench.params import integer
