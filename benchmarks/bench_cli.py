@@ -11,11 +11,12 @@ another revision, e.g. a ``git worktree``) in the same rounds, and prints the ra
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 import time
+
+from _timing import best_of_rounds, checkout_env
 
 COMMANDS = {
     "list": ["list"],
@@ -32,12 +33,9 @@ PROBE = ("import runpy, sys, atexit\n"
 
 
 def run(argv: list[str], pythonpath: str | None) -> tuple[float, bool]:
-    env = dict(os.environ)
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PROBE, *argv], env=env, capture_output=True,
-                          text=True, cwd=tempfile.gettempdir())  # not a checkout's root
+    done = subprocess.run([sys.executable, "-c", PROBE, *argv], env=checkout_env(pythonpath),
+                          capture_output=True, text=True, cwd=tempfile.gettempdir())
     seconds = time.perf_counter() - start
     return seconds, "torch imported: True" in done.stderr
 
@@ -48,14 +46,14 @@ def main() -> None:
     parser.add_argument("--compare", help="another checkout, timed in the same rounds")
     args = parser.parse_args()
     sides = {"this": None} | ({"other": args.compare} if args.compare else {})
-    best = {(s, c): float("inf") for s in sides for c in COMMANDS}
-    torch = {}
-    for _ in range(args.rounds):
-        for command, argv in COMMANDS.items():
-            for side, path in sides.items():
-                seconds, imported = run(argv, path)
-                best[side, command] = min(best[side, command], seconds)
-                torch[side, command] = imported
+    imported = {}  # (checkout, command) -> whether it imported torch
+
+    def seconds(command: str, path: str | None) -> float:
+        took, imported[path, command] = run(COMMANDS[command], path)
+        return took
+
+    best = best_of_rounds(COMMANDS, sides, seconds, args.rounds)
+    torch = {(side, c): imported[path, c] for side, path in sides.items() for c in COMMANDS}
     header = f"{'command':<28} {'this (s)':>9} {'torch':>6}"
     if args.compare:
         header += f" {'other (s)':>10} {'torch':>6} {'other/this':>11}"

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
+
+from _timing import best_of_rounds, checkout_env
+from ro_bench import grid, protocols
 
 ALGORITHMS = ("random", "maddpg", "svnr", "masql", "pr2", "rommeo", "mmq")
 
@@ -52,30 +54,26 @@ print(steps / (time.perf_counter() - start))
 """
 
 
-def setting(algo: str, args: argparse.Namespace) -> tuple[str, dict, dict]:
-    """The env id, env kwargs and config values that ``algo`` is measured with."""
+def probe_args(algo: str, args: argparse.Namespace) -> list[str]:
+    """The probe's arguments for ``algo``: its env id, env kwargs and config values (JSON), the
+    warm-up and the steps timed."""
     if args.protocol is None:
         budget = 100_000
-        return args.env, {}, {"total_steps": budget, "update_every": 1, "torch_threads": 1,
-                              "learning_starts": args.learning_starts,
-                              "warmup_fraction": args.learning_starts / budget}
-    from ro_bench import grid, protocols
+        env_id, kwargs = args.env, {}
+        values = {"total_steps": budget, "update_every": 1, "torch_threads": 1,
+                  "learning_starts": args.learning_starts,
+                  "warmup_fraction": args.learning_starts / budget}
+    else:
+        protocol = protocols.get(args.protocol)
+        entry, = grid.select(grid.read_plan(args.plan), [algo], [args.protocol])
+        env_id, kwargs, values = protocol.env_id, dict(protocol.env_kwargs), entry.config()
+    return [algo, env_id, json.dumps(kwargs), json.dumps(values), str(args.warm_up),
+            str(args.steps)]
 
-    protocol = protocols.get(args.protocol)
-    entry, = grid.select(grid.read_plan(args.plan), [algo], [args.protocol])
-    return protocol.env_id, dict(protocol.env_kwargs), entry.config()
 
-
-def measure(algo: str, args: argparse.Namespace, pythonpath: str | None) -> float:
-    env = dict(os.environ)
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
-    env_id, kwargs, values = setting(algo, args)
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, algo, env_id, json.dumps(kwargs), json.dumps(values),
-         str(args.warm_up), str(args.steps)],
-        env=env, capture_output=True, text=True, check=True,
-        cwd=tempfile.gettempdir())  # not a checkout's root, whose packages would come first
+def measure(probe: list[str], pythonpath: str | None) -> float:
+    done = subprocess.run([sys.executable, "-c", PROBE, *probe], env=checkout_env(pythonpath),
+                          capture_output=True, text=True, check=True, cwd=tempfile.gettempdir())
     return float(done.stdout.split()[-1])
 
 
@@ -94,11 +92,9 @@ def main() -> None:
     parser.add_argument("--compare", help="another checkout, measured in the same rounds")
     args = parser.parse_args()
     sides = {"this": None} | ({"other": args.compare} if args.compare else {})
-    best = {(s, a): 0.0 for s in sides for a in args.algo}
-    for _ in range(args.rounds):
-        for algo in args.algo:
-            for side, path in sides.items():
-                best[side, algo] = max(best[side, algo], measure(algo, args, path))
+    probes = {algo: probe_args(algo, args) for algo in args.algo}
+    best = best_of_rounds(args.algo, sides, lambda algo, path: measure(probes[algo], path),
+                          args.rounds, best=max)
     header = f"{'algorithm':<10} {'this (steps/s)':>15}"
     if args.compare:
         header += f" {'other (steps/s)':>16} {'this/other':>11}"
