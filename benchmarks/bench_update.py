@@ -27,9 +27,9 @@ TARGETS = ("max_of_three-s2=1.5", "particle_gather", "mamujoco_halfcheetah_2x3",
 FILL = 2048  # random transitions in each replay buffer
 
 
-def filled_agent(algo: str, target: str) -> object:
-    """``algo`` with its default config on ``target``, its replay holding ``FILL`` random
-    transitions of one step of ``FILL`` envs, before its first update."""
+def filled_agent(algo: str, target: str, values: dict | None = None) -> object:
+    """``algo`` with its default config (and ``values`` over it) on ``target``, its replay
+    holding ``FILL`` random transitions of one step of ``FILL`` envs, before its first update."""
     agent_cls, config_cls = algorithms.get(algo)
     if target in protocols.list():
         protocol = protocols.get(target)
@@ -38,7 +38,7 @@ def filled_agent(algo: str, target: str) -> object:
     else:
         env, budget = ro_bench.make_vec(target, FILL), {}
     spaces = EnvSpaces.from_vec(env)
-    config = override(config_cls(), budget | _warm_up(config_cls))
+    config = override(config_cls(), budget | (values or {}) | _warm_up(config_cls))
     agent = agent_cls(config, spaces, 0)
     obs, _ = env.reset(seed=0)
     rng = np.random.default_rng(0)
