@@ -73,6 +73,7 @@ from torch import Tensor, nn
 from ro_bench.agents import EnvSpaces
 from ro_bench.configs import documented
 from ro_bench.params import choice
+from ro_bench.search import HIDDEN_UNITS, LEARNING_RATE
 from ro_bench_zoo.common.grouped import GroupedMLP
 from ro_bench_zoo.common.off_policy import OffPolicyAgent, OffPolicyConfig, check_widths
 from ro_bench_zoo.common.target import soft_update
@@ -100,9 +101,11 @@ class MADDPGConfig(OffPolicyConfig):
         "paper's x and the official code's) or state (the env's global state)")
     actor_hidden: tuple[int, ...] = documented((100, 100),
         "hidden widths of each agent's actor MLP (ReLU); 2x100 as the PR2/ROMMEO code base, "
-        "2x64 in the paper")
+        "2x64 in the paper",
+        search=HIDDEN_UNITS)
     actor_lr: float = documented(1e-2,
-        "Adam learning rate of the actors (paper and official code)")
+        "Adam learning rate of the actors (paper and official code)",
+        search=LEARNING_RATE)
     action_reg: float = documented(1e-3,
         "weight of the mean squared pre-tanh action in the actor loss (official code: 1e-3)")
     grad_clip: float = documented(0.5,

@@ -83,6 +83,7 @@ from torch import Tensor, nn
 from ro_bench.agents import EnvSpaces
 from ro_bench.configs import documented
 from ro_bench.params import integer
+from ro_bench.search import HIDDEN_UNITS, LEARNING_RATE
 from ro_bench_zoo.common.alpha import AnnealedAlpha
 from ro_bench_zoo.common.grouped import GroupedMLP
 from ro_bench_zoo.common.off_policy import OffPolicyAgent, check_widths
@@ -111,9 +112,11 @@ class MASQLConfig(AnnealedAlpha):
     noise_dim: int = documented(0,
         "noise numbers per agent's sampler; 0: the joint action dimension (soft Q-learning's)")
     sampler_hidden: tuple[int, ...] = documented((100, 100),
-        "hidden widths of each agent's sampler MLP (ReLU; the authors' 2x100)")
+        "hidden widths of each agent's sampler MLP (ReLU; the authors' 2x100)",
+        search=HIDDEN_UNITS)
     policy_lr: float = documented(3e-4,
-        "Adam learning rate of the samplers (the authors' 3e-4)")
+        "Adam learning rate of the samplers (the authors' 3e-4)",
+        search=LEARNING_RATE)
     target_update_every: int = documented(10,
         "gradient steps between target updates (the authors' 10)")
     policy_batch_size: int = documented(16,

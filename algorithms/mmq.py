@@ -116,6 +116,7 @@ from torch import Tensor
 from ro_bench.agents import EnvSpaces, Transitions
 from ro_bench.configs import documented
 from ro_bench.params import choice, integer, real
+from ro_bench.search import HIDDEN_UNITS, LEARNING_RATE
 from ro_bench_zoo.common.grouped import GroupedMLP
 from ro_bench_zoo.common.off_policy import OffPolicyAgent, ReplayConfig, check_widths
 from ro_bench_zoo.common.target import soft_update
@@ -157,12 +158,16 @@ class MMQConfig(ReplayConfig):
         "otherwise, the std of the Gaussian noise added to mu(o), in [-1, 1] action units, "
         "then clipped (authors: 0.1)")
     actor_hidden: tuple[int, ...] = documented((256, 256),
-        "hidden widths of each agent's actor MLP (ReLU, tanh output; authors: 256-256)")
+        "hidden widths of each agent's actor MLP (ReLU, tanh output; authors: 256-256)",
+        search=HIDDEN_UNITS)
     model_hidden: tuple[int, ...] = documented((256, 256),
-        "hidden widths of each agent's quantile models and reward model (authors: 256-256)")
-    actor_lr: float = documented(1e-3, "Adam learning rate of the actors")
+        "hidden widths of each agent's quantile models and reward model (authors: 256-256)",
+        search=HIDDEN_UNITS)
+    actor_lr: float = documented(1e-3, "Adam learning rate of the actors",
+        search=LEARNING_RATE)
     model_lr: float = documented(1e-3,
-        "Adam learning rate of the quantile and reward models (authors: 1e-3 for all)")
+        "Adam learning rate of the quantile and reward models (authors: 1e-3 for all)",
+        search=LEARNING_RATE)
     # the authors': 256-256 critics Q_i(o, a_i), gamma 0.99, tau 0.005 per training call, 100
     # transitions per agent per call, drawn independently for each agent, 550k replay. They
     # train every 50 of 500k env steps; 10 gives a 5000-step game 480 calls (particle_gather:

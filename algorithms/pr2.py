@@ -116,6 +116,7 @@ from torch import Tensor, nn
 from ro_bench.agents import EnvSpaces
 from ro_bench.configs import documented
 from ro_bench.params import choice, integer
+from ro_bench.search import HIDDEN_UNITS, IntUniform, LEARNING_RATE
 from ro_bench_zoo.common.alpha import AnnealedAlpha
 from ro_bench_zoo.common.grouped import GroupedMLP
 from ro_bench_zoo.common.off_policy import OffPolicyAgent, check_widths
@@ -137,7 +138,8 @@ class PR2Config(AnnealedAlpha):
     level_k: int = documented(1,
         "recursion level: 1 is the PR2 paper's agent (mu_i(o_i) best-responding to rho_i's "
         "reaction); k >= 2 conditions the actor on a level-(k-1) opponent action from the "
-        "level-0 (uniform) chain (the authors' level-k policy)")
+        "level-0 (uniform) chain (the authors' level-k policy)",
+        search=IntUniform(1, 3))
     explore_noise: tuple[float, ...] = documented((1.0, 0.1, 0.01),
         "std of the Gaussian noise added to mu_i while exploring, in [-1, 1] action units, one "
         "value per phase (the authors' run script: 1.0, then 0.1, then 0.01)")
@@ -163,14 +165,18 @@ class PR2Config(AnnealedAlpha):
     noise_dim: int = documented(0,
         "noise numbers per rho sample; 0: the others' joint action dimension")
     actor_hidden: tuple[int, ...] = documented((100, 100),
-        "hidden widths of each agent's actor MLP (ReLU; maci: 2x100)")
+        "hidden widths of each agent's actor MLP (ReLU; maci: 2x100)",
+        search=HIDDEN_UNITS)
     opponent_hidden: tuple[int, ...] = documented((100, 100),
-        "hidden widths of each agent's opponent model rho (ReLU; maci: 2x100)")
+        "hidden widths of each agent's opponent model rho (ReLU; maci: 2x100)",
+        search=HIDDEN_UNITS)
     actor_lr: float = documented(1e-3,
         "Adam learning rate of the actor (maci: 1e-2, with which an agent's tanh can saturate at "
-        "an action bound early and stay there; see the module docstring)")
+        "an action bound early and stay there; see the module docstring)",
+        search=LEARNING_RATE)
     opponent_lr: float = documented(1e-2,
-        "Adam learning rate of rho (maci: the policy learning rate, 1e-2)")
+        "Adam learning rate of rho (maci: the policy learning rate, 1e-2)",
+        search=LEARNING_RATE)
     policy_batch_size: int = documented(8,
         "replayed states per rho and actor step (the first ones of the critic's batch, so at "
         "most batch_size; maci uses all 512): 8 keeps a max_of_three run under a minute")

@@ -105,6 +105,7 @@ from torch import Tensor
 from ro_bench.agents import EnvSpaces
 from ro_bench.configs import documented
 from ro_bench.params import choice, integer
+from ro_bench.search import HIDDEN_UNITS, LEARNING_RATE
 from ro_bench_zoo.common.alpha import AnnealedAlpha
 from ro_bench_zoo.common.grouped import GroupedMLP
 from ro_bench_zoo.common.off_policy import OffPolicyAgent, check_widths
@@ -137,17 +138,23 @@ class ROMMEOConfig(AnnealedAlpha):
     log_std_max: float = documented(2.0,
         "see log_std_min (soft actor-critic's code: 2)")
     policy_hidden: tuple[int, ...] = documented((100, 100),
-        "hidden widths of each agent's conditional policy pi (ReLU; the code: 2x100)")
+        "hidden widths of each agent's conditional policy pi (ReLU; the code: 2x100)",
+        search=HIDDEN_UNITS)
     opponent_hidden: tuple[int, ...] = documented((100, 100),
-        "hidden widths of each agent's opponent model rho (ReLU; the code: 2x100)")
+        "hidden widths of each agent's opponent model rho (ReLU; the code: 2x100)",
+        search=HIDDEN_UNITS)
     prior_hidden: tuple[int, ...] = documented((100, 100),
-        "hidden widths of each agent's opponent prior P (ReLU; the code: 2x100)")
+        "hidden widths of each agent's opponent prior P (ReLU; the code: 2x100)",
+        search=HIDDEN_UNITS)
     policy_lr: float = documented(1e-2,
-        "Adam learning rate of the policy pi (the code: 1e-2)")
+        "Adam learning rate of the policy pi (the code: 1e-2)",
+        search=LEARNING_RATE)
     opponent_lr: float = documented(1e-2,
-        "Adam learning rate of the opponent model rho (the code: 1e-2)")
+        "Adam learning rate of the opponent model rho (the code: 1e-2)",
+        search=LEARNING_RATE)
     prior_lr: float = documented(1e-2,
-        "Adam learning rate of the prior P (the code: 1e-2)")
+        "Adam learning rate of the prior P (the code: 1e-2)",
+        search=LEARNING_RATE)
     policy_batch_size: int = documented(128,
         "replayed states per policy and opponent-model step (the first ones of the critic's "
         "batch, so at most batch_size; the code's 512 makes these steps 2.5x dearer)")

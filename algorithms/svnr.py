@@ -77,6 +77,7 @@ from torch import Tensor, nn
 from ro_bench.agents import EnvSpaces
 from ro_bench.configs import documented
 from ro_bench.params import choice, did_you_mean, integer
+from ro_bench.search import HIDDEN_UNITS, IntUniform, LEARNING_RATE
 from ro_bench_zoo.common.alpha import AnnealedAlpha
 from ro_bench_zoo.common.grouped import GroupedMLP
 from ro_bench_zoo.common.networks import mlp
@@ -101,7 +102,8 @@ class SVNRConfig(AnnealedAlpha):
     sample_k: int = documented(1,
         "topology sample: peers each agent negotiates with, redrawn every env step")
     particles: int = documented(32,
-        "M, joint-action particles per state in the sampler update (the paper searches 16-64)")
+        "M, joint-action particles per state in the sampler update (the paper searches 16-64)",
+        search=IntUniform(16, 64))
     value_samples: int = documented(32,
         "uniform action samples per next state in the soft-value estimate")
     squash_correction: bool = documented(True,
@@ -109,8 +111,10 @@ class SVNRConfig(AnnealedAlpha):
     noise_dim: int = documented(0,
         "noise numbers per agent; 0: the agent's action dimension")
     sampler_hidden: tuple[int, ...] = documented((64, 64),
-        "hidden widths of each agent's sampler MLP (ReLU)")
-    policy_lr: float = documented(1e-3, "Adam learning rate of the samplers")
+        "hidden widths of each agent's sampler MLP (ReLU)",
+        search=HIDDEN_UNITS)
+    policy_lr: float = documented(1e-3, "Adam learning rate of the samplers",
+        search=LEARNING_RATE)
     policy_batch_size: int = documented(16,
         "replayed states per sampler step (the first ones of the critic's batch, so at most "
         "batch_size); each gets `particles` particles")

@@ -3,9 +3,9 @@
 ``list`` prints the environments, protocols and algorithms; ``play`` plays an environment with
 random actions; ``train`` runs one algorithm on one protocol with one seed; ``evaluate`` runs it
 on a range of seeds, several processes at a time, and prints the summary; ``grid`` runs a plan of
-many entries in one pool (``leaderboards/entries.txt`` by default); ``submit`` checks
-RunResults and stores them on the leaderboard; ``verify`` re-runs seeds of leaderboard entries and
-compares every recorded number.
+many entries in one pool (``leaderboards/entries.txt`` by default); ``tune`` tunes configs with
+Optuna's TPE sampler; ``submit`` checks RunResults and stores them on the leaderboard; ``verify``
+re-runs seeds of leaderboard entries and compares every recorded number.
 
 A mistake in the input (an option, a name, a path, a corrupt checkpoint), argparse's own included,
 is one line ``ro-bench: error: ...`` on stderr and exit status 2, never a traceback.
@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 import ro_bench
-from ro_bench import algorithms, harness, plots, protocols, verify
+from ro_bench import algorithms, harness, plots, protocols, ray_pool, tune_command, verify
 from ro_bench.configs import describe
 from ro_bench.params import choice, parse_kwargs, real
 from ro_bench.submit import BOARD, result_files, submit
@@ -74,9 +74,13 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_grid(args: argparse.Namespace) -> None:
     from ro_bench import grid
 
+    if args.ray is not None and args.workers is not None:
+        raise ValueError("--workers cannot be given with --ray: there every run is a Ray task of "
+                         "one CPU and Ray decides how many run at once")
     entries = grid.select(grid.read_plan(Path(args.plan)), args.algo, args.protocol)
     seeds = parse_seeds(args.seeds) if args.seeds else None
-    done = grid.run(entries, out_directory(args.out), seeds, args.workers, args.resume)
+    done = grid.run(entries, out_directory(args.out), seeds, args.workers or 1, args.resume,
+                    args.ray)
     for entry, results in done.results:
         print(summary(entry.algo, entry.protocol, results))
     print(table([(entry.algo, entry.protocol, results) for entry, results in done.results]))
@@ -85,9 +89,18 @@ def cmd_grid(args: argparse.Namespace) -> None:
                  for _, results in done.results for r in results]
         stored = submit(files, Path(args.submit), args.replace)
         print(f"submitted {len(stored)} RunResults to {args.submit}")
-    print(f"{done.runs} runs of {len(entries)} entries with {args.workers} worker(s): "
+    print(f"{done.runs} runs of {len(entries)} entries {_backend(args.ray, args.workers)}: "
           f"{done.wall_time_s:.0f} s wall ({done.wall_time_s / 60:.1f} min); the runs' own wall "
           f"times sum to {done.run_time_s:.0f} s")
+
+
+def _backend(ray_address: str | None, workers: int | None) -> str:
+    """Where a grid ran, for its summary line."""
+    if ray_address is None:
+        return f"with {workers or 1} worker(s) in local processes"
+    if ray_address == ray_pool.LOCAL:
+        return "as Ray tasks on a local Ray instance"
+    return f"as Ray tasks on the Ray cluster at {ray_address}"
 
 
 def cmd_diagnose(args: argparse.Namespace) -> None:
@@ -306,15 +319,20 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
                    help="an environment parameter, e.g. --kwarg s2=1.5 (repeatable)")
     p.set_defaults(func=cmd_play)
     p = sub.add_parser("grid", help="run a plan of entries (algorithm, protocol, options), every "
-                       "seed, in one pool of processes")
+                       "seed, in one pool of processes or on Ray")
     p.add_argument("--plan", default=str(BOARD / "entries.txt"),
                    help="plan file, one `ALGO PROTOCOL [--config K=V]...` line per entry "
                         "(default: the entries of record, %(default)s)")
     p.add_argument("--algo", nargs="+", default=[], help="only these algorithms")
     p.add_argument("--protocol", nargs="+", default=[], help="only these protocols")
     p.add_argument("--seeds", help="e.g. 0-4 or 1,3,5 (default: each protocol's)")
-    p.add_argument("--workers", type=_count("--workers", 1), default=1,
-                   help="processes at a time")
+    p.add_argument("--workers", type=_count("--workers", 1),
+                   help="processes at a time (default 1; not with --ray)")
+    p.add_argument("--ray", nargs="?", const=ray_pool.LOCAL, metavar="ADDRESS",
+                   help="run every run as a Ray task of one CPU, retried if its worker dies: with "
+                        "no ADDRESS on a new local Ray instance, with "
+                        "one (auto, ray://HOST:10001) on that cluster. Ray decides how many run "
+                        "at once, so --workers is refused. Needs pip install 'ro-bench[dist]'")
     p.add_argument("--out", required=True, help="root directory of the runs")
     p.add_argument("--resume", action="store_true", help="continue interrupted runs in --out")
     p.add_argument("--submit", metavar="BOARD",
@@ -355,6 +373,7 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
                    help="write BOARD/README.md and the page BOARD/site/ (tables and plots)")
     p.set_defaults(func=cmd_leaderboard)
     verify.add_parser(sub)
+    tune_command.add_parser(sub, _count, parse_seeds)
     p = sub.add_parser("sweep-s2", help="the RO-severity curve: an algorithm on max_of_three "
                        "for each width s2 of the optimal bowl", epilog=lambda: _config_help(algo),
                        formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,7 +1,7 @@
 """Algorithm configs: frozen dataclasses whose fields document themselves.
 
 Each field carries its help text in ``field(metadata={"help": ...})`` (``documented(default,
-help)`` writes one); a subclass that only
+help)`` writes one), and a tuned field its search space (``ro_bench.search``); a subclass that only
 changes a default (``gamma: float = 0.99``) keeps the help of the class it inherits the field
 from. ``describe`` turns a config class into the lines ``--help`` shows, and ``override`` applies
 ``--config key=value`` overrides with checks that name the valid keys; a float field takes only
@@ -18,9 +18,11 @@ from typing import Any
 from ro_bench.params import did_you_mean
 
 
-def documented(default: Any, help: str) -> Any:
-    """A config field with its ``--help`` text: ``batch_size: int = documented(512, "...")``."""
-    return dataclasses.field(default=default, metadata={"help": help})
+def documented(default: Any, help: str, search: Any = None) -> Any:
+    """A config field with its ``--help`` text: ``batch_size: int = documented(512, "...")``;
+    ``search``, a space of ``ro_bench.search``, marks the field as one ``ro-bench tune`` tunes."""
+    metadata = {"help": help} if search is None else {"help": help, "search": search}
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 def describe(config_cls: type) -> list[str]:
@@ -60,7 +62,12 @@ def override(config: Any, overrides: dict[str, Any]) -> Any:
 
 def to_dict(config: Any) -> dict[str, Any]:
     """The config as JSON values (tuples become lists)."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
+    return json_values(dataclasses.asdict(config))
+
+
+def json_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Config values (or overrides) as JSON values: tuples become lists."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
 
 
 def from_dict(config_cls: type, values: dict[str, Any]) -> Any:

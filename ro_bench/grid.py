@@ -5,6 +5,11 @@ A plan file holds one entry per line, written as the options of ``ro-bench evalu
     # comments and blank lines are ignored
     svnr max_of_three-s2=1.5 --record-samples 100
     svnr particle_gather --config update_every=4 --config value_samples=16
+    masql max_of_three-s2=2.0 --config policy_lr=0.0031 --tuned tuned/masql.tuned.json
+
+``--tuned FILE`` names the provenance that ``ro-bench tune`` wrote with the config (relative
+paths from the plan's folder): the entry's RunResults carry it (``RunResult.tuning``) and its
+leaderboard row says "tuned", and the line's ``--config`` values must be the study's best.
 
 ``leaderboards/entries.txt`` is the plan of the entries of record: ``leaderboards/regenerate.sh``
 and the Table 2 wall-time benchmark both run it, so a leaderboard entry's settings live there
@@ -12,7 +17,8 @@ and nowhere else. ``read_plan`` checks every line (algorithm, protocol, config k
 before anything runs and names the line of a mistake.
 
 ``run`` trains every (entry, seed) through ``harness.train`` with ``workers`` processes sharing
-one queue, longest protocol first, so no worker idles while another entry still has seeds left.
+one queue, longest protocol first, so no worker idles while another entry still has seeds left;
+or, given a Ray address, as Ray tasks of one CPU each (``ro_bench.ray_pool``).
 The results are exactly those of ``ro-bench evaluate``: same run directories, same RunResults.
 """
 
@@ -26,8 +32,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ro_bench import algorithms, harness, protocols
-from ro_bench.configs import to_dict
+from ro_bench import algorithms, harness, protocols, ray_pool
+from ro_bench.configs import json_values, to_dict
 from ro_bench.params import did_you_mean, parse_kwargs
 from ro_bench.results import RunResult
 
@@ -40,6 +46,7 @@ class Entry:
     protocol: str
     overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
     record_samples: int = 0
+    tuned: str | None = None  # the .tuned.json file of the study that chose the config
 
     def config(self) -> dict[str, Any]:
         """The config (as JSON values) that this entry's runs train with."""
@@ -53,7 +60,30 @@ class Entry:
             words += ["--config", f"{key}={value}"]
         if self.record_samples:
             words += ["--record-samples", str(self.record_samples)]
+        if self.tuned:
+            words += ["--tuned", self.tuned]
         return shlex.join(words)
+
+    def tuning(self) -> dict[str, Any] | None:
+        """The provenance of a tuned entry (None for a hand-set one), checked against the
+        entry: the study tuned this algorithm on this protocol's version, and chose these
+        values."""
+        if not self.tuned:
+            return None
+        from ro_bench.tuning import read_provenance
+
+        record, params = read_provenance(self.tuned)
+        protocol = protocols.get(self.protocol)
+        if record["protocol_version"] != protocol.version:
+            raise ValueError(f"{self.tuned}: tuned on version {record['protocol_version']} of "
+                             f"{self.protocol}, which is now version {protocol.version}")
+        mine = json_values(self.overrides)
+        differing = [f"{k}={v!r} there, {mine.get(k, '(unset)')!r} here"
+                     for k, v in params.items() if mine.get(k) != v]
+        if differing:
+            raise ValueError(f"{self.tuned}: the study's best config is not this entry's "
+                             f"({'; '.join(differing)})")
+        return record
 
 
 class _LineParser(argparse.ArgumentParser):
@@ -67,17 +97,24 @@ def _line_parser() -> argparse.ArgumentParser:
     parser.add_argument("protocol")
     parser.add_argument("--config", action="append", default=[])
     parser.add_argument("--record-samples", type=int, default=0)
+    parser.add_argument("--tuned")
     return parser
 
 
-def parse_line(text: str) -> Entry:
-    """One plan line -> ``Entry``, every name and config value checked."""
+def parse_line(text: str, folder: Path | None = None) -> Entry:
+    """One plan line -> ``Entry``, every name and config value checked; a relative ``--tuned``
+    path is taken from ``folder`` (the plan's)."""
     args = _line_parser().parse_args(shlex.split(text))
     protocol = protocols.get(args.protocol)
+    tuned = args.tuned
+    if tuned and folder is not None and not Path(tuned).is_absolute():
+        tuned = str(Path(folder) / tuned)
     entry = Entry(args.algo, args.protocol, parse_kwargs(args.config),
-                  harness.check_record_samples(protocol, args.record_samples))
+                  harness.check_record_samples(protocol, args.record_samples), tuned)
     entry.config()  # unknown algorithms, config keys and value types fail here
+    entry.tuning()  # a tuned entry's provenance must be readable and match
     return entry
+
 
 
 def read_plan(path: Path) -> list[Entry]:
@@ -90,7 +127,7 @@ def read_plan(path: Path) -> list[Entry]:
         if not text:
             continue
         try:
-            entry = parse_line(text)
+            entry = parse_line(text, Path(path).parent)
         except ValueError as error:
             raise ValueError(f"{path}:{number}: {error}") from None
         key = (entry.algo, entry.protocol)
@@ -146,13 +183,21 @@ def jobs(entries: Sequence[Entry], seeds: Sequence[int] | None) -> list[tuple[in
 
 
 def run(entries: Sequence[Entry], out: Path, seeds: Sequence[int] | None = None,
-        workers: int = 1, resume: bool = False) -> GridResult:
-    """Train every entry on ``seeds`` (default: each protocol's), ``workers`` at a time."""
+        workers: int = 1, resume: bool = False, ray_address: str | None = None) -> GridResult:
+    """Train every entry on ``seeds`` (default: each protocol's), ``workers`` at a time; or,
+    given ``ray_address``, each run as a Ray task on that cluster (``ray_pool.LOCAL``: a new
+    local Ray instance), where Ray decides how many run at once."""
+    if ray_address is not None and workers != 1:
+        raise ValueError(f"workers={workers} with ray_address: Ray places the runs, one CPU each; "
+                         "leave workers at 1")
     todo = jobs(entries, seeds)
+    runs = [(entries[i].algo, entries[i].protocol, seed, entries[i].overrides,
+             entries[i].record_samples) for i, seed in todo]
     started = time.perf_counter()
-    finished = harness.train_many(
-        [(entries[i].algo, entries[i].protocol, seed, entries[i].overrides,
-          entries[i].record_samples) for i, seed in todo], out, workers, resume, "grid")
+    if ray_address is None:
+        finished = harness.train_many(runs, out, workers, resume, "grid")
+    else:
+        finished = ray_pool.train_many_on_ray(runs, out, resume, ray_address, "grid")
     wall = time.perf_counter() - started
     done: dict[int, list[RunResult]] = {i: [] for i in range(len(entries))}
     for (i, _), result in zip(todo, finished):

@@ -34,7 +34,7 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +65,16 @@ def train(
     resume: bool = False,
     progress: bool = True,
     record_samples: int = 0,
+    on_evaluation: Callable[[int, float], None] | None = None,
+    tuning: dict[str, Any] | None = None,
 ) -> RunResult:
     """Train and evaluate ``algo`` on a protocol with one seed; returns the written RunResult.
 
     ``record_samples``: joint actions to sample with ``explore=True`` at each evaluation point
     and keep in the RunResult's ``action_samples`` (stateless games only; 0 records none).
+    ``on_evaluation(env_steps, metric)`` is called after each evaluation, once its checkpoint is
+    written; an exception it raises stops the run there (tuning prunes trials so), resumable.
+    ``tuning``: the provenance of a tuned config (``RunResult.tuning``), recorded as given.
     """
     protocol = protocols.get(protocol_name)
     agent_cls, config_cls = algorithms.get(algo)
@@ -89,12 +94,14 @@ def train(
         with atomic_write(directory / RUN_FILE) as file:
             file.write(json.dumps(identity, indent=1, sort_keys=True).encode())
         return _train(algo, agent_cls, config, protocol, seed, out, directory, overrides, resume,
-                      progress, record_samples)
+                      progress, record_samples, on_evaluation, tuning)
 
 
 def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol, seed: int,
            out: Path, directory: Path, overrides: dict[str, Any] | None, resume: bool,
-           progress: bool, record_samples: int) -> RunResult:
+           progress: bool, record_samples: int,
+           on_evaluation: Callable[[int, float], None] | None,
+           tuning: dict[str, Any] | None) -> RunResult:
     """``train``'s loop, in its locked run directory ``directory``."""
     protocol_name = protocol.name
     env = ro_bench.make_vec(protocol.env_id, protocol.num_envs, **protocol.env_kwargs)
@@ -135,6 +142,8 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
         log.evaluation(state["steps"], metric, episode_return)
         state["wall_time_s"] = time.perf_counter() - started
         checkpoint.save(directory, state["steps"], state, env, obs, agent)
+        if on_evaluation is not None:
+            on_evaluation(state["steps"], metric)
     bar.close()
     log.close()
 
@@ -163,6 +172,7 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
         diagnostics=diagnostics.measure(agent, eval_env, seed=EVAL_SEED + seed),
         action_samples=tuple(state["action_samples"]),
         returns=tuple(state["returns"]),
+        tuning=tuning,
     )
     result.write(directory / "result.json")
     return result
@@ -176,6 +186,10 @@ class RunDirectoryError(ValueError):
     """A run directory in use by another process, or holding another run to resume."""
 
 
+class RunInUseError(RunDirectoryError):
+    """A run directory whose lock another process holds."""
+
+
 @contextlib.contextmanager
 def run_lock(directory: Path) -> Iterator[None]:
     """Hold ``directory``'s lock for this process, or fail at once naming its owner's pid."""
@@ -185,7 +199,7 @@ def run_lock(directory: Path) -> Iterator[None]:
         except BlockingIOError:
             lock.seek(0)
             owner = lock.read().strip() or "unknown"
-            raise RunDirectoryError(f"run directory {directory} is in use by process {owner}: "
+            raise RunInUseError(f"run directory {directory} is in use by process {owner}: "
                                     "wait for it to finish or give another --out") from None
         lock.seek(0)
         lock.truncate()
@@ -294,13 +308,7 @@ def train_many(runs: list[Run], out: Path, workers: int = 1, resume: bool = Fals
     """``train`` for each run, in this order, ``workers`` processes sharing one queue; the
     RunResults in the same order. One process shows each run's steps; several, the runs done."""
     integer("workers", workers, low=1)
-    directories: dict[Path, int] = {}
-    for i, (algo, protocol_name, seed, _, _) in enumerate(runs):
-        directory = run_dir(out, protocol_name, algo, seed)
-        if directory in directories:
-            raise ValueError(f"seed {seed} of {algo} on {protocol_name} is asked for twice (runs "
-                             f"{directories[directory]} and {i}): each seed runs once")
-        directories[directory] = i
+    run_directories(runs, out)
     if workers == 1:
         return [train(algo, protocol_name, seed, out, overrides, resume, True, samples)
                 for algo, protocol_name, seed, overrides, samples in runs]
@@ -323,6 +331,18 @@ def train_many(runs: list[Run], out: Path, workers: int = 1, resume: bool = Fals
             pool.shutdown(cancel_futures=True)
             raise
         return [f.result() for f in futures]
+
+
+def run_directories(runs: list[Run], out: Path) -> list[Path]:
+    """The run directory of each run in ``out``; ValueError if two runs would share one."""
+    directories: dict[Path, int] = {}
+    for i, (algo, protocol_name, seed) in enumerate(run[:3] for run in runs):
+        directory = run_dir(out, protocol_name, algo, seed)
+        if directory in directories:
+            raise ValueError(f"seed {seed} of {algo} on {protocol_name} is asked for twice (runs "
+                             f"{directories[directory]} and {i}): each seed runs once")
+        directories[directory] = i
+    return list(directories)
 
 
 def die_with_parent(parent: int) -> None:

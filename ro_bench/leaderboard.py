@@ -16,7 +16,9 @@ show:
 - the paper's figure (``ro_bench/data/paper.json``, Tables 1-3) where the paper reports one;
 - whether ``ro-bench verify`` re-ran seeds of the entry to the same numbers, when, on what code
   revision and which seeds (its record ``verification.json``, ``ro_bench.verify.status``);
-- the command that re-runs the entry.
+- the command that re-runs the entry;
+- beside the algorithm's name, "tuned: N TPE trials" when its config came from a study of
+  ``ro-bench tune`` (``RunResult.tuning``), so that tuned and default entries are never confused.
 
 Every string a table shows is escaped for its format: HTML by ``html.escape``, Markdown by a
 backslash before each character Markdown gives a meaning to, and commands as code spans fenced
@@ -124,6 +126,15 @@ class Entry:
         return paper_figure(self.protocol, self.algorithm)
 
     @property
+    def tuning(self) -> dict | None:
+        """The study that tuned the entry's config (its first seed's record), or None."""
+        return getattr(self.results[0], "tuning", None)
+
+    @property
+    def label(self) -> str:
+        return entry_label(self.algorithm, self.results)
+
+    @property
     def command(self) -> str:
         """The ``ro-bench evaluate`` command that re-runs every seed of the entry."""
         words = self.results[0].command
@@ -158,11 +169,23 @@ class Entry:
             "paper": list(self.paper) if self.paper else None,
             "verified": self.verification.to_json() if self.verification else None,
             "command": self.command,
+            "tuning": self.tuning,
         }
 
 
 def _diagnostics(result: RunResult) -> dict | None:
     return getattr(result, "diagnostics", None)
+
+
+def entry_label(algorithm: str, results: Any) -> str:
+    """The algorithm's name, with how its config was tuned when a study chose it."""
+    records = [getattr(r, "tuning", None) for r in results]
+    if not any(records):
+        return algorithm
+    if any(r != records[0] for r in records):
+        return f"{algorithm} (tuned, but its seeds differ in how)"
+    sampler = records[0]["sampler"].removesuffix("Sampler")
+    return f"{algorithm} (tuned: {records[0]['trials']} {sampler} trials)"
 
 
 def _seed_text(seeds: list[int]) -> str:
@@ -318,7 +341,7 @@ def _cells(rank: int, e: Entry, markdown: bool = False) -> list[str]:
     ero = f"{e.ero_gap:.3f}" if e.ero_gap is not None else "–"
     coverage = (" / ".join(f"{s:.2f}" for s in e.mode_coverage)
                 if e.mode_coverage is not None else "–")
-    return [str(rank), markdown_text(e.algorithm) if markdown else e.algorithm,
+    return [str(rank), markdown_text(e.label) if markdown else e.label,
             f"{e.mean:.2f} ± {e.std:.2f}",
             f"{e.iqm:.2f} [{e.iqm_ci[0]:.2f}, {e.iqm_ci[1]:.2f}]",
             f"{e.success_rate:.0%} ({sum(r.success for r in e.results)}/{len(e.results)})",
@@ -337,8 +360,9 @@ def _protocol_line(name: str) -> str:
     kwargs = ", ".join(f"{k}={v}" for k, v in p.env_kwargs.items())
     env = f"{p.env_id}({kwargs})" if kwargs else p.env_id
     return (f"env `{env}` v{p.version}, budget {p.budget:,} env steps, seeds "
-            f"{_seed_text(list(p.seeds))}, metric {p.metric} (optimum {p.optimum:g}, trap "
-            f"{p.trap:g}, success at >= {p.success_threshold:g})")
+            f"{_seed_text(list(p.seeds))} (tuning on {_seed_text(list(p.tuning_seeds))}), "
+            f"metric {p.metric} (optimum {p.optimum:g}, trap {p.trap:g}, success at >= "
+            f"{p.success_threshold:g})")
 
 
 def to_markdown(tables: dict[str, list[Entry]],

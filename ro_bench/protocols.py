@@ -1,7 +1,9 @@
 """Evaluation protocols: frozen, versioned records of how an algorithm is trained and scored.
 
 A protocol fixes the env and its kwargs, the training budget (env steps, counted over the whole
-batch), the seeds, when and on how many episodes the agent is evaluated, and the metric. Its
+batch), the seeds, when and on how many episodes the agent is evaluated, and the metric. It also
+fixes the seeds that tuning trains on (``ro-bench tune``): ``tuning_seeds``, disjoint from the
+reporting ``seeds``, so that a tuned entry is never tuned on the seeds it reports. Its
 optimum and trap are the env's own (one source of truth); the success threshold defaults to
 halfway between them. Every protocol is registered at the bottom of this file, the one place its
 numbers live. Changing a protocol's numbers means a new version.
@@ -39,6 +41,7 @@ class Protocol:
     metric: str = "final_step_reward"
     num_envs: int = 1  # training envs stepped together
     threshold: float | None = None  # success threshold; None: halfway from trap to optimum
+    tuning_seeds: tuple[int, ...] = (100, 101, 102)  # what `ro-bench tune` trains on
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "env_kwargs", MappingProxyType(dict(self.env_kwargs)))
@@ -46,6 +49,9 @@ class Protocol:
             raise ValueError(f"metric must be one of {METRICS}; got {self.metric!r}")
         if self.budget % self.num_envs or self.eval_every % self.num_envs:
             raise ValueError("budget and eval_every must be multiples of num_envs")
+        if shared := sorted(set(self.seeds) & set(self.tuning_seeds)):
+            raise ValueError(f"protocol {self.name!r}: tuning_seeds must be disjoint from the "
+                             f"reporting seeds; both hold {shared}")
 
     @cached_property
     def _env_facts(self) -> tuple[float, float]:

@@ -45,6 +45,14 @@ Schema versions
     or version-2 document's command is split as a POSIX shell would (``shlex.split``; a string
     that does not split is refused) and written back joined (``shlex.join``); it reads as
     ``returns=()``.
+    4: adds ``tuning``: null for an entry run with hand-set or default settings, or the
+    provenance of the study that chose its config (``ro-bench tune``)::
+
+        {"study": str, "sampler": str, "trials": int >= 1, "pruned": int >= 0,
+         "objective": str, "best_value": float, "search_space": {field: str},
+         "tuning_seeds": [int, ...], "protocol_version": int}
+
+    An older document reads as ``tuning=None``.
 """
 
 from __future__ import annotations
@@ -65,9 +73,10 @@ from typing import Any, Callable
 from ro_bench.atomic import atomic_write
 from ro_bench.params import nearest
 
-SCHEMA_VERSION = 3
-SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3)
-ADDED_IN = {"diagnostics": 2, "action_samples": 2, "returns": 3}  # newer than schema version 1
+SCHEMA_VERSION = 4
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3, 4)
+# Fields newer than schema version 1, and the version that added each.
+ADDED_IN = {"diagnostics": 2, "action_samples": 2, "returns": 3, "tuning": 4}
 COMMAND_AS_ARGV = 3  # the first schema version storing ``command`` as a list of words
 # Caps on a document: the largest entry of record (SVNR with 100 action samples per evaluation)
 # is about 0.3 MB and 6 levels deep.
@@ -149,6 +158,8 @@ class RunResult:
     """Joint actions sampled with ``explore=True`` at evaluation points, with their rewards."""
     returns: tuple[float, ...] = ()
     """The mean episode return at each curve point (schema 3; ``()`` in older documents)."""
+    tuning: dict | None = None
+    """The study that tuned this entry's config (schema 4), or None: hand-set or defaults."""
 
     def __post_init__(self) -> None:
         as_argv = self.schema_version >= COMMAND_AS_ARGV if isinstance(self.schema_version, int) \
@@ -512,6 +523,40 @@ def _action_record(value: object, previous: dict | None) -> dict:
     return {"env_steps": steps, "actions": actions, "rewards": rewards}
 
 
+TUNING_KEYS = {"study": str, "sampler": str, "trials": int, "pruned": int, "objective": str,
+               "best_value": float, "search_space": dict, "tuning_seeds": list,
+               "protocol_version": int}
+
+
+def _tuning(value: object) -> dict | None:
+    if value is None:
+        return None
+    record = _json_object(value)
+    if sorted(record) != sorted(TUNING_KEYS):
+        raise RunResultError(f"must hold exactly the keys {', '.join(TUNING_KEYS)}; got "
+                             f"{', '.join(sorted(record))}")
+    for key, kind in TUNING_KEYS.items():
+        try:
+            if kind is int:
+                _count(record[key])
+            elif kind is float:
+                record[key] = _finite(record[key])
+            elif kind is str:
+                _text(record[key])
+            elif not isinstance(record[key], kind):
+                raise _fail(f"a {kind.__name__}", record[key])
+        except RunResultError as err:
+            raise RunResultError(f"{key}: {err.reason}") from None
+    if record["trials"] < 1:
+        raise RunResultError("trials: a tuned config comes from at least one trial")
+    if not record["tuning_seeds"] or not all(type(s) is int and s >= 0
+                                             for s in record["tuning_seeds"]):
+        raise RunResultError("tuning_seeds: must be a non-empty list of seeds (integers >= 0)")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in record["search_space"].items()):
+        raise RunResultError("search_space: must map field names to descriptions (strings)")
+    return record
+
+
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "schema_version": _schema_version,
     "protocol": _text,
@@ -534,6 +579,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "diagnostics": _diagnostics,
     "action_samples": _action_samples,
     "returns": _returns,
+    "tuning": _tuning,
 }
 
 

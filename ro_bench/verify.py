@@ -22,7 +22,9 @@ is not ``1``). Not compared (``NOT_COMPARED``): ``wall_time_s``, ``hardware``, `
 ``code_revision`` describe the machine, not the result; ``command`` differs in ``--out`` (the
 words that select the run are checked before re-running: ``--algo``, ``--protocol`` and
 ``--seed`` must be the result's, and a board holding a file anywhere but where its protocol,
-algorithm and seed put it is refused); ``schema_version`` is the document's format.
+algorithm and seed put it is refused); ``schema_version`` is the document's format; ``tuning``
+is the provenance of the entry's config (the study that chose it), which the config itself
+carries into the re-run.
 
 A mismatch names the field and its first differing position, ``curve[3]: recorded (750,
 9.98) re-run (750, 9.97); 18 of 21 items differ``. A seed whose command cannot be re-run here
@@ -83,7 +85,7 @@ COMPARED = ("protocol", "protocol_version", "algorithm", "seed", "config", "conf
             "env_steps", "curve", "returns", "final_metric", "final_return", "success",
             "decentralized", "diagnostics", "action_samples")
 NOT_COMPARED = ("wall_time_s", "hardware", "packages", "code_revision", "command",
-                "schema_version")
+                "schema_version", "tuning")
 RECORD = "verification.json"
 RECORD_FORMAT = 1
 MAX_RECORD_BYTES = 2**20

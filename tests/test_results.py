@@ -131,7 +131,7 @@ def test_no_diagnostics_and_no_action_samples_are_allowed():
 
 def test_schema_version_1_reads_without_the_version_2_fields():
     result = RunResult.from_json(doc(schema_version=1, diagnostics=..., action_samples=...,
-                                     returns=..., command=shlex.join(COMMAND)))
+                                     returns=..., tuning=..., command=shlex.join(COMMAND)))
     assert result.schema_version == 1
     assert result.diagnostics is None and result.action_samples == ()
     text = result.to_json()
@@ -150,7 +150,8 @@ def test_version_1_results_cannot_hold_version_2_fields():
 
 
 def test_version_2_commands_are_split_into_words_and_joined_back():
-    text = doc(schema_version=2, returns=..., command="ro-bench train --config 'a=[1, 2]'")
+    text = doc(schema_version=2, returns=..., tuning=...,
+               command="ro-bench train --config 'a=[1, 2]'")
     result = RunResult.from_json(text)
     assert result.command == ("ro-bench", "train", "--config", "a=[1, 2]")
     assert result.returns == ()
@@ -257,14 +258,20 @@ BAD_DOCUMENTS = [
      ["missing fields", "'seed'", "'curve'", "'command'"]),
     ("unknown", doc(finl_metric=1.0, notes="hi"), None,
      ["unknown fields", "'finl_metric' (did you mean 'final_metric'?)", "'notes'"]),
-    ("schema-too-new", doc(schema_version=4, other_field=1), "schema_version",
-     ["schema version 4 is not supported", "versions 1, 2, 3"]),
-    ("v1-with-v2-fields", doc(schema_version=1, returns=...), None,
+    ("schema-too-new", doc(schema_version=5, other_field=1), "schema_version",
+     ["schema version 5 is not supported", "versions 1, 2, 3, 4"]),
+    ("v1-with-v2-fields", doc(schema_version=1, returns=..., tuning=...), None,
      ["unknown fields", "'diagnostics'", "'action_samples'"]),
-    ("v2-without-v2-fields", doc(schema_version=2, returns=..., diagnostics=...,
+    ("v2-without-v2-fields", doc(schema_version=2, returns=..., tuning=..., diagnostics=...,
                                  action_samples=...), None,
      ["missing fields", "'diagnostics'", "'action_samples'"]),
     ("v3-without-returns", doc(returns=...), None, ["missing fields", "'returns'"]),
+    ("tuning-in-v3", doc(schema_version=3, tuning=None), None, ["unknown fields", "'tuning'"]),
+    ("tuning-keys", doc(tuning={"study": "s"}), "tuning", ["must hold exactly the keys"]),
+    ("tuning-no-trials", doc(tuning={"study": "s", "sampler": "TPESampler", "trials": 0,
+                                     "pruned": 0, "objective": "o", "best_value": 1.0,
+                                     "search_space": {}, "tuning_seeds": [100],
+                                     "protocol_version": 1}), "tuning", ["at least one trial"]),
     ("schema-string", doc(schema_version="1"), "schema_version", ["expected an integer", "str"]),
     ("seed-bool", doc(seed=True), "seed", ["expected an integer", "bool"]),
     ("seed-float", doc(seed=1.5), "seed", ["expected an integer", "float"]),
@@ -283,10 +290,11 @@ BAD_DOCUMENTS = [
     ("algorithm-blank", doc(algorithm="  "), "algorithm", ["must not be empty"]),
     ("command-empty", doc(command=[]), "command", ["the program and its arguments"]),
     ("command-string-in-v3", doc(command="ro-bench train"), "command",
-     ["must be a list of words in schema version 3"]),
-    ("command-list-in-v2", doc(schema_version=2, returns=...), "command",
+     ["must be a list of words in schema version 4"]),
+    ("command-list-in-v2", doc(schema_version=2, returns=..., tuning=...), "command",
      ["must be a shell command string in schema version 2"]),
-    ("command-unsplittable", doc(schema_version=2, returns=..., command="ro-bench 'train"),
+    ("command-unsplittable", doc(schema_version=2, returns=..., tuning=...,
+                                 command="ro-bench 'train"),
      "command", ["does not split", "No closing quotation"]),
     ("command-newline", doc(command=["ro-bench", "train\n| fake | row |"]), "command",
      ["control character"]),

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from ro_bench.configs import documented
 from ro_bench.params import choice, integer, real
+from ro_bench.search import LogUniform
 from ro_bench_zoo.common.off_policy import OffPolicyConfig
 
 SCHEDULES = ("constant", "linear", "geometric", "exponential", "paper", "authors")
@@ -72,7 +73,8 @@ class AnnealedAlpha(OffPolicyConfig):
         "schedule for every maximum-entropy method (App. H.5.3)")
     alpha_start: float = documented(30.0,
         "first alpha (the paper's initial alpha'); about the reward gap between the optima of "
-        "the one-step games")
+        "the one-step games",
+        search=LogUniform(0.1, 10.0))
     alpha_end: float = documented(0.1, "last alpha of the annealed schedules")
     anneal_fraction: float = documented(0.6,
         "linear/geometric: the share of total_steps over which alpha falls to alpha_end")

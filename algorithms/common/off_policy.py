@@ -40,6 +40,7 @@ from torch import nn
 from ro_bench.agents import EnvSpaces, Transitions
 from ro_bench.configs import documented
 from ro_bench.params import integer, real
+from ro_bench.search import BATCH_SIZE, HIDDEN_UNITS, LEARNING_RATE, REWARD_SCALE, TAU
 from ro_bench_zoo.common.replay_buffer import ReplayBuffer
 from ro_bench_zoo.common.seeding import rng_state, seed_everything, set_rng_state
 from ro_bench_zoo.common.spaces import ActionBox
@@ -55,13 +56,17 @@ class ReplayConfig:
         "the training budget in env steps; schedules that span training are laid out over it "
         "(the harness sets it to the protocol's budget)")
     critic_hidden: tuple[int, ...] = documented((100, 100),
-        "hidden widths of the critic MLPs (ReLU)")
-    critic_lr: float = documented(1e-3, "Adam learning rate of the critics")
+        "hidden widths of the critic MLPs (ReLU)",
+        search=HIDDEN_UNITS)
+    critic_lr: float = documented(1e-3, "Adam learning rate of the critics",
+        search=LEARNING_RATE)
     gamma: float = documented(0.95, "discount")
     tau: float = documented(0.01,
-        "Polyak rate of the target networks per gradient step")
+        "Polyak rate of the target networks per gradient step",
+        search=TAU)
     batch_size: int = documented(512,
-        "replayed transitions per gradient step")
+        "replayed transitions per gradient step",
+        search=BATCH_SIZE)
     buffer_size: int = documented(1_000_000,
         "replay capacity (never more than total_steps is allocated)")
     update_every: int = documented(1, "env steps between update rounds")
@@ -88,7 +93,8 @@ class OffPolicyConfig(ReplayConfig):
 
     learning_starts: int = documented(1,
         "env steps stored before the first update round")
-    reward_scale: float = documented(1.0, "rewards are multiplied by this")
+    reward_scale: float = documented(1.0, "rewards are multiplied by this",
+        search=REWARD_SCALE)
 
     def __post_init__(self) -> None:
         super().__post_init__()
