@@ -42,11 +42,13 @@ def cmd_list(args: argparse.Namespace) -> None:
             else f"(needs: pip install 'ro-bench[{env_spec.extra}]')"
         print(f"  {env_id:<34} {env_spec.family:<13} v{env_spec.version:<7} {summary}")
     print("\nProtocols")
-    print(f"  {'name':<22} {'env':<16} {'budget':>8} {'seeds':<10} metric (optimum / trap)")
+    print(f"  {'name':<22} {'env':<16} {'budget':>8} {'seeds':<6} {'tuning':<8} "
+          "metric (optimum / trap)")
     for name in protocols.list():
         p = protocols.get(name)
         seeds = f"{min(p.seeds)}-{max(p.seeds)}"
-        print(f"  {name:<22} {p.env_id:<16} {p.budget:>8} {seeds:<10} "
+        tuning_seeds = f"{min(p.tuning_seeds)}-{max(p.tuning_seeds)}"
+        print(f"  {name:<22} {p.env_id:<16} {p.budget:>8} {seeds:<6} {tuning_seeds:<8} "
               f"{p.metric} ({p.optimum:g} / {p.trap:g})")
     print("\nAlgorithms (ro-bench train --algo NAME --help shows one's config)")
     for name, entry_point in algorithms.entry_points().items():

@@ -191,8 +191,9 @@ def run(entries: Sequence[Entry], out: Path, seeds: Sequence[int] | None = None,
         raise ValueError(f"workers={workers} with ray_address: Ray places the runs, one CPU each; "
                          "leave workers at 1")
     todo = jobs(entries, seeds)
-    runs = [(entries[i].algo, entries[i].protocol, seed, entries[i].overrides,
-             entries[i].record_samples) for i, seed in todo]
+    tunings = [entry.tuning() for entry in entries]
+    runs = [harness.Run(entries[i].algo, entries[i].protocol, seed, entries[i].overrides,
+                        entries[i].record_samples, tunings[i]) for i, seed in todo]
     started = time.perf_counter()
     if ray_address is None:
         finished = harness.train_many(runs, out, workers, resume, "grid")

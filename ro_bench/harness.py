@@ -34,9 +34,9 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -300,18 +300,31 @@ def train_seeds(algo: str, protocol_name: str, seeds: list[int], out: Path,
                       workers, resume, f"{algo} {protocol_name}")
 
 
-Run = tuple[str, str, int, dict[str, Any] | None, int]  # algo, protocol, seed, overrides, samples
+class Run(NamedTuple):
+    """One run of ``train_many``: ``train``'s arguments but ``out``, ``resume`` and ``progress``."""
+
+    algo: str
+    protocol: str
+    seed: int
+    overrides: dict[str, Any] | None = None
+    record_samples: int = 0
+    tuning: dict[str, Any] | None = None
+
+    def train(self, out: Path, resume: bool, progress: bool) -> RunResult:
+        return train(self.algo, self.protocol, self.seed, out, self.overrides, resume, progress,
+                     self.record_samples, tuning=self.tuning)
 
 
-def train_many(runs: list[Run], out: Path, workers: int = 1, resume: bool = False,
+def train_many(runs: Sequence[Sequence[Any]], out: Path, workers: int = 1, resume: bool = False,
                description: str = "runs") -> list[RunResult]:
-    """``train`` for each run, in this order, ``workers`` processes sharing one queue; the
-    RunResults in the same order. One process shows each run's steps; several, the runs done."""
+    """``train`` for each run (a ``Run``, or a tuple of its fields), in this order, ``workers``
+    processes sharing one queue; the RunResults in the same order. One process shows each run's
+    steps; several, the runs done."""
     integer("workers", workers, low=1)
+    runs = [Run(*run) for run in runs]
     run_directories(runs, out)
     if workers == 1:
-        return [train(algo, protocol_name, seed, out, overrides, resume, True, samples)
-                for algo, protocol_name, seed, overrides, samples in runs]
+        return [run.train(out, resume, True) for run in runs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -320,8 +333,7 @@ def train_many(runs: list[Run], out: Path, workers: int = 1, resume: bool = Fals
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-        futures = [pool.submit(train, algo, protocol_name, seed, out, overrides, resume, False,
-                               samples) for algo, protocol_name, seed, overrides, samples in runs]
+        futures = [pool.submit(run.train, out, resume, False) for run in runs]
         try:
             for future in tqdm(futures, desc=description, unit="run", leave=False):
                 future.result()

@@ -4,12 +4,13 @@
 one CPU calling ``harness.train``; it returns the same RunResults, read back from ``out``.
 
 A task whose worker process dies (killed, out of memory, its node lost) is retried by Ray up to
-``RETRIES`` times, and a retry continues the run from its last checkpoint. For that every task
-trains with ``resume=True``: without ``resume`` the driver first clears each run directory
-itself (``harness.clear_run``, under the run's lock), so each run still starts afresh once, and
-a retry finds only the checkpoints of its own killed attempt. An ordinary exception (a bad
-config, a bug) is not retried: the first is raised at once and the runs not yet done are
-cancelled (one under way stops at its last checkpoint, which ``resume`` continues).
+``RETRIES`` times, and a retry continues the run from its last checkpoint (one in a scratch
+directory, see below, only on the same node). For that every task trains with ``resume=True``:
+without ``resume`` the driver first clears each run directory itself (``harness.clear_run``,
+under the run's lock), so each run still starts afresh once, and a retry finds only the
+checkpoints of its own killed attempt. An ordinary exception (a bad config, a bug) is not
+retried: the first is raised at once and the runs not yet done are cancelled (one under way
+stops at its last checkpoint, which ``resume`` continues).
 
 Tasks need not see ``out``. The driver writes a marker file into ``out``; a task whose node sees
 it at the same absolute path trains in ``out`` itself (a shared filesystem, or a local
@@ -24,6 +25,7 @@ nodes of a cluster need ro-bench installed too.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -121,7 +123,8 @@ def _run_tasks(ray: Any, runs: list[harness.Run], out: Path, token: str,
                     bar.update()
     except BaseException:
         for ref in pending:
-            ray.cancel(ref)
+            with contextlib.suppress(Exception):  # best effort: the failure is what to report
+                ray.cancel(ref)
         raise
 
 
@@ -144,17 +147,17 @@ def train_task(run: harness.Run, out: str, index: int, token: str,
                shared_filesystem: bool | None) -> dict[str, bytes] | None:
     """One run, on a Ray worker: trained in ``out`` if this node sees it (None is returned),
     else in a scratch directory whose files (but the checkpoints) are returned by name."""
-    algo, protocol, seed, overrides, samples = run
+    run = harness.Run(*run)
     shared = sees(Path(out) / f"{MARKER}{token}", token) if shared_filesystem is None \
         else shared_filesystem
     if shared:
-        harness.train(algo, protocol, seed, Path(out), overrides, True, False, samples)
+        run.train(Path(out), True, False)
         return None
     # Named by the grid and the run, so a retry on the same node continues the killed attempt.
     scratch = Path(tempfile.gettempdir()) / f"ro-bench-ray-{token}-{index}"
     try:
-        harness.train(algo, protocol, seed, scratch, overrides, True, False, samples)
-        return run_files(harness.run_dir(scratch, protocol, algo, seed))
+        run.train(scratch, True, False)
+        return run_files(harness.run_dir(scratch, run.protocol, run.algo, run.seed))
     finally:  # a worker that dies never gets here: its scratch waits for the retry
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -552,7 +552,8 @@ def _tuning(value: object) -> dict | None:
     if not record["tuning_seeds"] or not all(type(s) is int and s >= 0
                                              for s in record["tuning_seeds"]):
         raise RunResultError("tuning_seeds: must be a non-empty list of seeds (integers >= 0)")
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in record["search_space"].items()):
+    space = record["search_space"]
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in space.items()):
         raise RunResultError("search_space: must map field names to descriptions (strings)")
     return record
 

@@ -238,8 +238,7 @@ def test_a_study_writes_its_best_config_as_a_plan_line_with_its_provenance(study
 
 def test_a_tuned_entry_s_runs_carry_the_study_onto_the_leaderboard(study, tmp_path):
     entry = grid.parse_line(study.entry_line())
-    result = harness.train(entry.algo, entry.protocol, 0, tmp_path, entry.overrides,
-                           progress=False, tuning=entry.tuning())
+    [(_, [result])] = grid.run([entry], tmp_path, seeds=[0]).results
     again = RunResult.read(harness.run_dir(tmp_path, PROTOCOL, "maddpg", 0) / "result.json")
     assert again.tuning == result.tuning == json.loads(study.provenance_file.read_text())["tuning"]
     assert again.schema_version == 4
