@@ -8,8 +8,9 @@ A config field that ``ro-bench tune`` may tune says so where it is declared::
 The spaces follow the benchmark paper's Table 9 (App. H.5.2): learning rates log-uniform in
 [1e-4, 1e-1], batch size in {256, 512, 1024}, tau uniform in [0.001, 0.01], reward scale in
 {1, 10, 100}, hidden units in {64, 128, 256} (every hidden layer of a network the same width),
-SVNR's particles M in 16..64, PR2's recursion level k in 1..3; and App. F.2's initial temperature
-in [0.1, 10]. A subclass that redeclares a field only to change its default keeps the base's
+SVNR's particles M in 16..64, PR2's recursion level k in 1..3; and App. F.2's temperature alpha'
+in [0.1, 10], the value its schedule settles at (``alpha_end`` of the maximum-entropy methods;
+App. F.2 calls it "the initial alpha'", as the schedule adds a decaying 500 to it). A subclass that redeclares a field only to change its default keeps the base's
 space, as it keeps the base's help (``space_of`` walks the MRO).
 
 Each space turns into one Optuna suggestion (``suggest``); nothing here imports Optuna.

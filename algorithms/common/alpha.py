@@ -72,10 +72,12 @@ class AnnealedAlpha(OffPolicyConfig):
         f"temperature schedule: one of {', '.join(SCHEDULES)} (algorithms/common/alpha.py); one "
         "schedule for every maximum-entropy method (App. H.5.3)")
     alpha_start: float = documented(30.0,
-        "first alpha (the paper's initial alpha'); about the reward gap between the optima of "
-        "the one-step games",
+        "first alpha; about the reward gap between the optima of the one-step games")
+    # App. F.2 tunes "the initial alpha'" in [0.1, 10]; in its schedule alpha' + 500 exp(-0.1
+    # max(t - 10, 0)) that alpha' is the value alpha settles at, which here is alpha_end.
+    alpha_end: float = documented(0.1,
+        "last alpha of the annealed schedules (the paper's alpha', App. F.2)",
         search=LogUniform(0.1, 10.0))
-    alpha_end: float = documented(0.1, "last alpha of the annealed schedules")
     anneal_fraction: float = documented(0.6,
         "linear/geometric: the share of total_steps over which alpha falls to alpha_end")
     alpha_tau: float = documented(2000.0,
