@@ -104,7 +104,12 @@ class Settings:
         return {"algo": self.algo, "protocol": self.protocol,
                 "protocol_version": protocols.get(self.protocol).version,
                 "tuning_seeds": list(self.tuning_seeds), "fixed": json_values(self.fixed),
-                "pruner": self.pruner}
+                "pruner": self.pruner, "search_space": self.search_space()}
+
+    def search_space(self) -> dict[str, str]:
+        """The tuned fields and their spaces in words (those held fixed left out)."""
+        _, config_cls = algorithms.get(self.algo)
+        return {k: v for k, v in search.describe(config_cls).items() if k not in self.fixed}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -363,11 +368,10 @@ def _outcome(settings: Settings, study: Any, wall: float) -> Outcome:
 def provenance(settings: Settings, complete: int, pruned: int, best_value: float
                ) -> dict[str, Any]:
     """The record a tuned entry's RunResults carry (``RunResult.tuning``)."""
-    _, config_cls = algorithms.get(settings.algo)
-    space = {k: v for k, v in search.describe(config_cls).items() if k not in settings.fixed}
     protocol = protocols.get(settings.protocol)
     return {"study": settings.study_name, "sampler": SAMPLER, "trials": complete,
-            "pruned": pruned, "best_value": float(best_value), "search_space": space,
+            "pruned": pruned, "best_value": float(best_value),
+            "search_space": settings.search_space(),
             "objective": f"mean {protocol.metric} at the end of training over the tuning seeds",
             "tuning_seeds": list(settings.tuning_seeds), "protocol_version": protocol.version}
 
