@@ -164,7 +164,7 @@ def wait_for(condition, timeout: float = 120.0) -> None:
 
 
 def test_a_study_killed_mid_trial_resumes_and_loses_no_finished_trial(tmp_path):
-    worker = spawn_worker(tmp_path, 3)
+    worker = spawn_worker(tmp_path, 2)
     try:
         def one_done_and_one_running() -> bool:
             if not (tmp_path / "tune.db").exists():
@@ -185,7 +185,7 @@ def test_a_study_killed_mid_trial_resumes_and_loses_no_finished_trial(tmp_path):
     assert done_before and len(killed) == 1
     time.sleep(2.5)  # past the grace period (2 heartbeats of 1 s)
 
-    outcome = tuning.tune(quick(tmp_path, trials=3, heartbeat=1), progress=False)
+    outcome = tuning.tune(quick(tmp_path, trials=2, heartbeat=1), progress=False)
 
     after = trials_of(tmp_path)
     kept = [(t.number, t.value, t.params) for t in after if t.number in
@@ -194,7 +194,7 @@ def test_a_study_killed_mid_trial_resumes_and_loses_no_finished_trial(tmp_path):
     assert after[killed[0].number].state.name == "FAIL"
     retried = [t for t in after if t.number > killed[0].number and t.params == killed[0].params]
     assert retried and retried[0].state.name == "COMPLETE"  # the same values, trained to the end
-    assert outcome.complete == 3 and outcome.best_value == max(
+    assert outcome.complete == 2 and outcome.best_value == max(
         t.value for t in after if t.state.name == "COMPLETE")
 
 
