@@ -56,8 +56,8 @@ def train_many_on_ray(runs: list[harness.Run], out: Path, resume: bool = False,
     scratch directory of their node (False); None decides per task by the marker file.
     """
     directories = harness.run_directories(runs, out)
-    ray = _import_ray()
-    started = _start(ray, address)
+    ray = import_ray()
+    started = start(ray, address)
     token = uuid.uuid4().hex
     marker = Path(out).absolute() / f"{MARKER}{token}"
     try:
@@ -73,7 +73,7 @@ def train_many_on_ray(runs: list[harness.Run], out: Path, resume: bool = False,
             ray.shutdown()
 
 
-def _import_ray() -> Any:
+def import_ray() -> Any:
     try:
         import ray
     except ImportError:
@@ -81,7 +81,7 @@ def _import_ray() -> Any:
     return ray
 
 
-def _start(ray: Any, address: str | None) -> bool:
+def start(ray: Any, address: str | None) -> bool:
     """Connect to ``address`` or start a local instance, unless Ray is initialized already;
     whether this call started it."""
     if ray.is_initialized():

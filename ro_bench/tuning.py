@@ -298,14 +298,10 @@ def _in_processes(settings: Settings, tick: Callable[[], None]) -> None:
 
 
 def _on_ray(settings: Settings, tick: Callable[[], None]) -> None:
-    try:
-        import ray
-    except ImportError:
-        raise ValueError("--ray needs Ray: pip install 'ro-bench[dist]'") from None
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address=settings.ray or None, include_dashboard=False, log_to_driver=False,
-                 configure_logging=False)
+    from ro_bench import ray_pool
+
+    ray = ray_pool.import_ray()
+    started = ray_pool.start(ray, settings.ray or None)
     task = ray.remote(num_cpus=1, max_retries=3)(work)
     pending = [task.remote(settings, i) for i in range(settings.workers)]
     try:
