@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 import ro_bench
+from ro_bench.envs import particle_gather_severity as severity
 from ro_bench import algorithms, harness, plots, protocols, ray_pool, tune_command, verify
 from ro_bench.configs import describe
 from ro_bench.params import choice, parse_kwargs, real
@@ -42,14 +43,20 @@ def cmd_list(args: argparse.Namespace) -> None:
             else f"(needs: pip install 'ro-bench[{env_spec.extra}]')"
         print(f"  {env_id:<34} {env_spec.family:<13} v{env_spec.version:<7} {summary}")
     print("\nProtocols")
-    print(f"  {'name':<22} {'env':<16} {'budget':>8} {'seeds':<6} {'tuning':<8} "
+    print(f"  {'name':<34} {'env':<16} {'budget':>8} {'seeds':<6} {'tuning':<8} "
           "metric (optimum / trap)")
     for name in protocols.list():
         p = protocols.get(name)
         seeds = f"{min(p.seeds)}-{max(p.seeds)}"
         tuning_seeds = f"{min(p.tuning_seeds)}-{max(p.tuning_seeds)}"
-        print(f"  {name:<22} {p.env_id:<16} {p.budget:>8} {seeds:<6} {tuning_seeds:<8} "
-              f"{p.metric} ({p.optimum:g} / {p.trap:g})")
+        also = "".join(f", {m}" for m in p.also)
+        print(f"  {name:<34} {p.env_id:<16} {p.budget:>8} {seeds:<6} {tuning_seeds:<8} "
+              f"{p.metric} ({p.optimum:g} / {p.trap:g}){also}")
+    print("\nParticle Gather severity: shares of random-action steps with both particles in or "
+          "exactly one in,\nand scripted controllers' final-step / per-step rewards "
+          "(ro_bench.spec('particle_gather').doc)")
+    for line in severity.table(list(severity.LEVELS.values())).splitlines():
+        print(f"  {line}")
     print("\nAlgorithms (ro-bench train --algo NAME --help shows one's config)")
     for name, entry_point in algorithms.entry_points().items():
         print(f"  {name:<22} {entry_point}")

@@ -13,6 +13,12 @@ Metrics
     episode's last step: the instantaneous reward the paper's curves and Table 2 report (at most
     10 on the differential games, 5 on Particle Gather). The mean episode return is recorded
     beside it.
+
+    ``also`` names metrics the tables show beside the ranked one, read from what every run
+    records, so adding one changes no run and is not a new version:
+    ``mean_step_reward``: the mean episode return divided by the episode length, the team reward
+    per step averaged over whole episodes (Particle Gather, where the final step alone ignores
+    how long the particles took to gather).
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
+from ro_bench.envs.particle_gather_severity import LEVELS as PARTICLE_GATHER_LEVELS
 from ro_bench.params import did_you_mean
 
 METRICS = ("final_step_reward",)
+ALSO = ("mean_step_reward",)
 
 
 @dataclass(frozen=True)
@@ -42,11 +50,16 @@ class Protocol:
     num_envs: int = 1  # training envs stepped together
     threshold: float | None = None  # success threshold; None: halfway from trap to optimum
     tuning_seeds: tuple[int, ...] = (100, 101, 102)  # what `ro-bench tune` trains on
+    also: tuple[str, ...] = ()  # metrics shown beside ``metric`` (see Metrics)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "env_kwargs", MappingProxyType(dict(self.env_kwargs)))
         if self.metric not in METRICS:
             raise ValueError(f"metric must be one of {METRICS}; got {self.metric!r}")
+        for name in self.also:
+            if name not in ALSO:
+                raise ValueError(f"also must name metrics among {ALSO}; got {name!r}."
+                                 f"{did_you_mean(name, ALSO)}")
         if self.budget % self.num_envs or self.eval_every % self.num_envs:
             raise ValueError("budget and eval_every must be multiples of num_envs")
         if shared := sorted(set(self.seeds) & set(self.tuning_seeds)):
@@ -54,11 +67,17 @@ class Protocol:
                              f"reporting seeds; both hold {shared}")
 
     @cached_property
-    def _env_facts(self) -> tuple[float, float]:
+    def _env_facts(self) -> tuple[float, float, int | None]:
         import ro_bench
 
         vec = ro_bench.make_vec(self.env_id, 1, **self.env_kwargs)
-        return vec.optimum_reward, vec.trap_reward
+        return vec.optimum_reward, vec.trap_reward, vec.max_steps
+
+    def also_values(self, final_return: float) -> dict[str, float]:
+        """The ``also`` metrics of a run whose final evaluation's mean return is
+        ``final_return``."""
+        values = {"mean_step_reward": lambda: final_return / self._env_facts[2]}
+        return {name: values[name]() for name in self.also}
 
     @property
     def optimum(self) -> float:
@@ -113,9 +132,12 @@ for s2 in SEVERITY_S2:
 # within 1; covering both modes is what ro_bench.diagnostics measures.
 register(Protocol("two_modalities", 1, "two_modalities", threshold=9.0))
 register(Protocol("max_of_two", 1, "max_of_two"))
-# Particle Gather: 5000 episodes of 25 steps, evaluated on 100 episodes.
-register(Protocol("particle_gather", 1, "particle_gather", budget=125_000, eval_every=6250,
-                  eval_episodes=100))
+# Particle Gather's severity axis (ro_bench.envs.particle_gather_severity.LEVELS: chosen from the
+# random-action rates of "both in" before any algorithm ran), easiest first; `particle_gather` is
+# v0's defaults. Each: 5000 episodes of 25 steps, evaluated on 100 episodes.
+for _name, _level in PARTICLE_GATHER_LEVELS.items():
+    register(Protocol(_name, 1, "particle_gather", dict(_level), budget=125_000, eval_every=6250,
+                      eval_episodes=100, also=("mean_step_reward",)))
 # The classic matrix games: 5000 one-step episodes. v2: every agent acts in [-1, 1] (the env's
 # continuous_actions, binned into the payoff's rows), so that every algorithm of the zoo, all of
 # them continuous-action methods, plays them; v1 took Discrete actions.

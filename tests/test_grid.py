@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -75,8 +76,8 @@ def test_select_filters_and_names_the_nearest_entry():
         grid.select(entries, protocol_names=["particle_gater"])
     with pytest.raises(ValueError, match="'romeo'.*'rommeo'"):
         grid.select(entries, algos=["romeo"])
-    with pytest.raises(ValueError, match="no planned entry runs svnr-m on particle_gather"):
-        grid.select(entries, ["svnr-m"], ["particle_gather"])
+    with pytest.raises(ValueError, match="no planned entry runs svnr-m on climbing"):
+        grid.select(entries, ["svnr-m"], ["climbing"])
 
 
 def test_jobs_start_with_the_longest_protocol():
@@ -136,7 +137,12 @@ def board_entries() -> dict[tuple[str, str], list[dict]]:
 def test_the_board_holds_exactly_the_planned_entries():
     planned = {(e.protocol, e.algo): e for e in grid.read_plan(PLAN)}
     stored = board_entries()
-    assert sorted(stored) == sorted(planned)
+    assert set(stored) <= set(planned)
+    # What is planned but not on the board yet is on a protocol the plan says is left to run.
+    header = PLAN.read_text().split("\n\n")[0]
+    left = header[header.index("# Left to run"):]
+    for protocol, algo in sorted(set(planned) - set(stored)):
+        assert re.search(rf"\b{re.escape(protocol)}(\s|$)", left), (protocol, algo)
     for key, results in stored.items():
         entry = planned[key]
         for result in results:  # each stored run trained with the planned settings
