@@ -5,6 +5,8 @@ by ``ro-bench submit``. An *entry* is one algorithm's seeds on one protocol. Per
 show:
 
 - the final metric's mean +- std over seeds (population std, as the harness summary prints it);
+- the same for each metric the protocol shows beside it (``Protocol.also``: the mean per-step
+  reward on Particle Gather);
 - its interquartile mean (IQM) with a 95% stratified-bootstrap confidence interval, computed by
   rliable (``BOOTSTRAP_REPS`` resamples from a fixed random state, so a table regenerates
   identically);
@@ -46,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from ro_bench import journal, protocols, verify
+from ro_bench.envs import particle_gather_severity as severity
 from ro_bench.results import RunResult
 from ro_bench.submit import BOARD
 
@@ -82,6 +85,13 @@ class Entry:
     @property
     def finals(self) -> np.ndarray:
         return np.array([r.final_metric for r in self.results])
+
+    @property
+    def also(self) -> dict[str, list[float]]:
+        """Each of the protocol's ``also`` metrics, per seed."""
+        protocol = protocols.get(self.protocol)
+        per_seed = [protocol.also_values(r.final_return) for r in self.results]
+        return {name: [values[name] for values in per_seed] for name in protocol.also}
 
     @property
     def seeds(self) -> list[int]:
@@ -156,6 +166,7 @@ class Entry:
             "algorithm": self.algorithm,
             "seeds": self.seeds,
             "final_metrics": self.finals.tolist(),
+            "also": self.also,
             "mean": self.mean,
             "std": self.std,
             "iqm": self.iqm,
@@ -311,6 +322,13 @@ def missing_paper_rows(protocol: str, entries: list[Entry]) -> list[dict[str, An
 COLUMNS = ("Rank", "Algorithm", "Mean ± std", "IQM [95% CI]", "Success", "Paper (mean ± std)",
            "ERO gap", "Mode coverage", "Env steps", "Median wall time", "Decentralized",
            "Verified (date, code, seeds)")
+ALSO_TITLES = {"mean_step_reward": "Mean per-step reward (mean ± std)"}
+
+
+def columns(name: str) -> tuple[str, ...]:
+    """A protocol's table columns: ``COLUMNS`` with its ``also`` metrics after the mean."""
+    also = tuple(ALSO_TITLES[m] for m in protocols.get(name).also)
+    return COLUMNS[:3] + also + COLUMNS[3:]
 
 
 # Mid-line (table cells, list items), these are all the characters that can start Markdown
@@ -341,8 +359,9 @@ def _cells(rank: int, e: Entry, markdown: bool = False) -> list[str]:
     ero = f"{e.ero_gap:.3f}" if e.ero_gap is not None else "–"
     coverage = (" / ".join(f"{s:.2f}" for s in e.mode_coverage)
                 if e.mode_coverage is not None else "–")
+    also = [f"{np.mean(v):.2f} ± {np.std(v):.2f}" for v in e.also.values()]
     return [str(rank), markdown_text(e.label) if markdown else e.label,
-            f"{e.mean:.2f} ± {e.std:.2f}",
+            f"{e.mean:.2f} ± {e.std:.2f}", *also,
             f"{e.iqm:.2f} [{e.iqm_ci[0]:.2f}, {e.iqm_ci[1]:.2f}]",
             f"{e.success_rate:.0%} ({sum(r.success for r in e.results)}/{len(e.results)})",
             paper_cell, ero, coverage, ", ".join(f"{s:,}" for s in e.env_steps),
@@ -351,7 +370,8 @@ def _cells(rank: int, e: Entry, markdown: bool = False) -> list[str]:
 
 
 def _paper_only_cells(row: dict[str, Any]) -> list[str]:
-    return ["–", f"{row['algorithm']} (not run)", "–", "–", "–",
+    also = ["–"] * len(protocols.get(row["protocol"]).also)
+    return ["–", f"{row['algorithm']} (not run)", "–", *also, "–", "–",
             f"{row['mean']:.2f} ± {row['std']:.2f}", "–", "–", "–", "–", "–", "–"]
 
 
@@ -362,7 +382,22 @@ def _protocol_line(name: str) -> str:
     return (f"env `{env}` v{p.version}, budget {p.budget:,} env steps, seeds "
             f"{_seed_text(list(p.seeds))} (tuning on {_seed_text(list(p.tuning_seeds))}), "
             f"metric {p.metric} (optimum {p.optimum:g}, trap {p.trap:g}, success at >= "
-            f"{p.success_threshold:g})")
+            f"{p.success_threshold:g}){_level_note(name)}")
+
+
+def _level_note(name: str) -> str:
+    """For a Particle Gather severity level: its random-action rates and the final-step bound."""
+    if name not in severity.LEVELS:
+        return ""
+    rates = severity.random_rates(severity.LEVELS[name])
+    below = [row["method"] for row in paper()["results"]
+             if row["protocol"] == name and row["mean"] < -4 / 9]
+    paper_below = (f"; the paper's {', '.join(below)} lie below it: their particles cannot "
+                   "have behaved alike and independently" if below else "")
+    return (f". Under random actions both particles are in on {100 * rates.both_in:.2g}% of "
+            f"steps, exactly one on {100 * rates.one_in:.2g}%. Particles that behave alike and "
+            "independently score at least -4/9 ≈ -0.44 at the final step (the env page)"
+            + paper_below)
 
 
 def to_markdown(tables: dict[str, list[Entry]],
@@ -376,7 +411,7 @@ def to_markdown(tables: dict[str, list[Entry]],
     lines += [f"![{caption}]({file})\n" for file, caption in images.get("overview", [])]
     for name, entries in tables.items():
         lines += [f"## {name}", "", _protocol_line(name), ""]
-        lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        lines += ["| " + " | ".join(columns(name)) + " |", "|" + "---|" * len(columns(name))]
         rows = [_cells(k + 1, e, markdown=True) for k, e in enumerate(entries)]
         rows += [_paper_only_cells(row) for row in missing_paper_rows(name, entries)]
         lines += ["| " + " | ".join(cells) + " |" for cells in rows]
@@ -434,7 +469,8 @@ def to_html(tables: dict[str, list[Entry]], images: dict[str, list[tuple[str, st
         parts += [f'<section id="{esc(name)}">', f"<h2>{esc(name)}</h2>",
                   f"<p>{esc(_protocol_line(name)).replace('`', '')}</p>",
                   '<table class="board"><thead><tr>'
-                  + "".join(f"<th>{esc(c)}</th>" for c in COLUMNS) + "</tr></thead><tbody>"]
+                  + "".join(f"<th>{esc(c)}</th>" for c in columns(name))
+                  + "</tr></thead><tbody>"]
         rows = [_cells(k + 1, e) for k, e in enumerate(entries)]
         rows += [_paper_only_cells(row) for row in missing_paper_rows(name, entries)]
         for cells in rows:

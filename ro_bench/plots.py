@@ -33,6 +33,7 @@ import numpy as np
 
 import ro_bench
 from ro_bench import protocols
+from ro_bench.envs import particle_gather_severity as severity
 from ro_bench.envs.differential_game import DifferentialGame
 from ro_bench.registry import MissingDependencyError
 
@@ -155,18 +156,25 @@ def perceived_density(result: RunResult, path: str | Path) -> Path:
     return _save(fig, path)
 
 
+MAX_OF_THREE_AXIS = ("s2, width of the optimal bowl (smaller: more severe RO)",
+                     "RO severity on Max of Three: mean ± std over seeds, seeds as dots", None)
+
+
 def ro_severity(
     points: Mapping[str, Sequence[tuple[float, Sequence[float]]]],
     path: str | Path,
     optimum: float | None = None,
     trap: float | None = None,
+    axis: tuple[str, str, Mapping[float, str] | None] = MAX_OF_THREE_AXIS,
 ) -> Path:
-    """The RO-severity curve: each algorithm's final metric against ``s2``.
+    """The RO-severity curve: each algorithm's final metric against the severity level.
 
-    ``points`` maps an algorithm to ``(s2, final metrics of its seeds)`` pairs (see
-    ``severity_points``). Lines join the means with ± std error bars; each seed is a dot, shifted a
-    little sideways per algorithm so that algorithms do not hide each other. ``optimum`` and
-    ``trap`` are drawn as dashed lines when given.
+    ``points`` maps an algorithm to ``(level, final metrics of its seeds)`` pairs (see
+    ``severity_points``: the level is Max of Three's ``s2``; ``gather_severity_points``).
+    Lines join the means with ± std error bars; each seed is a dot, shifted a little sideways per
+    algorithm so that algorithms do not hide each other. ``optimum`` and ``trap`` are drawn as
+    dashed lines when given. ``axis``: the x label, the title and the tick labels (None: the
+    levels' values).
     """
     if not any(finals for pairs in points.values() for _, finals in pairs):
         raise ValueError("no (s2, final metrics) points to draw the RO-severity curve from")
@@ -186,10 +194,12 @@ def ro_severity(
         ax.scatter(seeds_x, np.concatenate([f for _, f in pairs]), s=12, alpha=0.5,
                    color=bars.lines[0].get_color(), linewidths=0)
     _reference_lines(ax, optimum, trap)
-    ax.set_xticks(s2_values)
-    ax.set(xlabel="s2, width of the optimal bowl (smaller: more severe RO)",
-           ylabel="final metric", title="RO severity on Max of Three: mean ± std over seeds, "
-           "seeds as dots")
+    xlabel, title, labels = axis
+    if labels is None:
+        ax.set_xticks(s2_values)
+    else:
+        ax.set_xticks(s2_values, [labels[x] for x in s2_values], fontsize="x-small")
+    ax.set(xlabel=xlabel, ylabel="final metric", title=title)
     ax.legend(loc="best", fontsize="small")
     ax.grid(alpha=0.3)
     return _save(fig, path)
@@ -211,6 +221,30 @@ def severity_points(results: Sequence[RunResult]) -> dict[str, list[tuple[float,
         raise ValueError(f"the RO-severity curve needs runs on max_of_three protocols "
                          f"(max_of_three-s2=<x>); got protocols: {seen}")
     return {algo: sorted(by_s2.items()) for algo, by_s2 in sorted(finals.items())}
+
+
+def gather_severity_points(results: Sequence[RunResult]
+                           ) -> dict[str, list[tuple[float, list[float]]]]:
+    """``{algorithm: [(level, [final metric of each seed]), ...]}`` from runs on Particle
+    Gather's severity levels (``particle_gather_severity.LEVELS``, level 0 the easiest)."""
+    levels = {name: k for k, name in enumerate(severity.LEVELS)}
+    finals: dict[str, dict[float, list[float]]] = {}
+    for r in results:
+        if r.protocol in levels:
+            finals.setdefault(r.algorithm, {}).setdefault(levels[r.protocol], []).append(
+                r.final_metric)
+    return {algo: sorted(by_level.items()) for algo, by_level in sorted(finals.items())}
+
+
+def gather_axis() -> tuple[str, str, dict[float, str]]:
+    """``ro_severity``'s axis for Particle Gather: each level's setting and random-action rates."""
+    labels = {}
+    for k, key in enumerate(severity.LEVELS.values()):
+        rates = severity.random_rates(key)
+        labels[k] = (f"{severity.describe(key)}\nboth in {100 * rates.both_in:.2g}%, "
+                     f"one in {100 * rates.one_in:.2g}%")
+    return ("level (right: rarer random 'both in', more severe RO); rates under random actions",
+            "RO severity on Particle Gather: mean ± std over seeds, seeds as dots", labels)
 
 
 def shared_references(results: Sequence[RunResult]) -> tuple[float | None, float | None]:

@@ -9,7 +9,8 @@ Figures per protocol: the learning curves of every entry (Figure 4); for an entr
 recorded action samples (``--record-samples``), the joint actions sampled over training
 (Figures 5, 7) of its first seed, and on ``two_modalities`` the perceived joint policy's density
 (Figure 3). Above the tables: the RO-severity curve of every algorithm run on the Max of Three
-widths (``ro-bench sweep-s2``).
+widths (``ro-bench sweep-s2``), and on Particle Gather's levels, each labelled with its
+random-action rates.
 
 The README, the page and its figures are replaced in one transaction (``ro_bench.journal``) under
 the board's lock: a regeneration killed at any moment leaves the old set or the new one, and the
@@ -23,6 +24,7 @@ from functools import partial
 from pathlib import Path
 
 from ro_bench import journal, leaderboard, plots, protocols
+from ro_bench.envs import particle_gather_severity as gather_levels
 from ro_bench.submit import BOARD
 
 SITE = "site"
@@ -40,6 +42,12 @@ def figure_plan(tables: dict[str, list[leaderboard.Entry]]
         plan.append(("overview", "ro_severity.png", "RO severity: the final metric against the "
                      "width s2 of Max of Three's optimal bowl, per algorithm",
                      partial(_severity, severity, optimum, trap)))
+    gather = [r for r in results if r.protocol in gather_levels.LEVELS]
+    if gather:
+        plan.append(("overview", "ro_severity_particle_gather.png", "RO severity on Particle "
+                     "Gather: the final-step reward on each level, per algorithm, under each "
+                     "level's random-action rates of 'both in' and 'exactly one in'",
+                     partial(_gather_severity, gather)))
     for name, entries in tables.items():
         by_algo = {e.algorithm: list(e.results) for e in entries}
         plan.append((name, f"curves_{_file(name)}.png",
@@ -62,6 +70,13 @@ def figure_plan(tables: dict[str, list[leaderboard.Entry]]
 
 def _severity(results: list, optimum: float | None, trap: float | None, path: Path) -> Path:
     return plots.ro_severity(plots.severity_points(results), path, optimum, trap)
+
+
+def _gather_severity(results: list, path: Path) -> Path:
+    references = {(protocols.get(n).optimum, protocols.get(n).trap) for n in gather_levels.LEVELS}
+    optimum, trap = references.pop() if len(references) == 1 else (None, None)
+    return plots.ro_severity(plots.gather_severity_points(results), path, optimum, trap,
+                             plots.gather_axis())
 
 
 def images(plan: list, prefix: str = "") -> dict[str, list[tuple[str, str]]]:

@@ -134,3 +134,14 @@ def test_submitted_strings_cannot_change_the_markdown_or_html(board: Path) -> No
     # RunResult refuses control characters in a command; the escapes drop them all the same.
     assert leaderboard.markdown_code("a\nb`") == "`` a b` ``"
     assert leaderboard.markdown_text("a\n| b") == "a \\| b"
+
+
+def test_particle_gather_tables_show_the_mean_per_step_reward_and_the_bound():
+    assert "Mean per-step reward (mean ± std)" in leaderboard.columns("particle_gather")
+    assert leaderboard.columns("climbing") == leaderboard.COLUMNS
+    entries = leaderboard.read_tables(BOARD, ["particle_gather"])["particle_gather"]
+    for e in entries:
+        assert e.also == {"mean_step_reward": [r.final_return / 25 for r in e.results]}
+    line = leaderboard._protocol_line("particle_gather")
+    assert "-4/9" in line and "MASQL, ROMMEO, MMQ lie below it" in line
+    assert "paper" not in leaderboard._protocol_line("particle_gather-square-reach=0.4")

@@ -78,3 +78,15 @@ def test_write_board_writes_readme_page_and_figures(tmp_path: Path) -> None:
     assert "## max_of_three-s2=1.5" in readme and "(site/ro_severity.png)" in readme
     seen = render(board / "site" / "index.html")
     assert seen["errors"] == [] and seen["tables"] == 2
+
+
+def test_particle_gather_levels_get_their_severity_figure(tmp_path: Path) -> None:
+    board = tmp_path / "board"
+    shutil.copytree(BOARD / "particle_gather", board / "particle_gather")
+    tables = site.leaderboard.read_tables(board, ["particle_gather", "max_of_two"])
+    plan = {file: (caption, draw) for _, file, caption, draw in site.figure_plan(tables)}
+    assert "ro_severity.png" not in plan  # no Max of Three runs
+    caption, draw = plan["ro_severity_particle_gather.png"]
+    assert "random-action rates" in caption
+    data = draw(tmp_path / "gather.png").read_bytes()
+    assert data.startswith(PNG) and len(data) > 5000
