@@ -316,3 +316,49 @@ class SVNRF(SVNR):
 
     config_class = SVNRFConfig
 
+
+
+# The topology ablation of App. H.3.2 (Table 6): a random partially nested DAG, and sample-2 /
+# sample-1 peers redrawn every step. Each is SVNR with one default changed.
+@dataclass(frozen=True)
+class SVNRDAGConfig(SVNRConfig):
+    """SVNR on a random partially nested DAG, redrawn every ``dag_every`` env steps."""
+
+    topology: str = documented("dag",
+        f"negotiation sets S_i: one of {', '.join(TOPOLOGIES)}; svnr-dag uses dag")
+
+
+@dataclass(frozen=True)
+class SVNRSample2Config(SVNRConfig):
+    """SVNR negotiating with 2 random peers, redrawn every env step (Table 6's sample-2)."""
+
+    topology: str = documented("sample",
+        f"negotiation sets S_i: one of {', '.join(TOPOLOGIES)}; svnr-sample2 uses sample")
+    sample_k: int = documented(2,
+        "topology sample: peers each agent negotiates with, redrawn every env step")
+
+
+@dataclass(frozen=True)
+class SVNRSample1Config(SVNRConfig):
+    """SVNR negotiating with 1 random peer, redrawn every env step (Table 6's sample-1)."""
+
+    topology: str = documented("sample",
+        f"negotiation sets S_i: one of {', '.join(TOPOLOGIES)}; svnr-sample1 uses sample")
+
+
+class SVNRDAG(SVNR):
+    """SVNR on random partially nested DAGs (``svnr-dag``)."""
+
+    config_class = SVNRDAGConfig
+
+
+class SVNRSample2(SVNR):
+    """SVNR with two sampled peers per step (``svnr-sample2``)."""
+
+    config_class = SVNRSample2Config
+
+
+class SVNRSample1(SVNR):
+    """SVNR with one sampled peer per step (``svnr-sample1``)."""
+
+    config_class = SVNRSample1Config

@@ -10,6 +10,7 @@ show:
 - its interquartile mean (IQM) with a 95% stratified-bootstrap confidence interval, computed by
   rliable (``BOOTSTRAP_REPS`` resamples from a fixed random state, so a table regenerates
   identically);
+- what each seed reached (below each table);
 - the success rate (seeds whose final metric reached the protocol's success threshold);
 - the env steps each seed trained for and the median wall time;
 - whether every seed's execution was verified decentralized;
@@ -369,6 +370,16 @@ def _cells(rank: int, e: Entry, markdown: bool = False) -> list[str]:
             "–" if e.verification is None else e.verification.cell()]
 
 
+def per_seed(name: str, e: Entry) -> tuple[str, str]:
+    """What each seed of an entry reached: ``(what is shown, "seed 0: 5.00 / 3.21; ...")``, the
+    final metric and then each ``also`` metric."""
+    also = protocols.get(name).also
+    values = zip(e.seeds, e.finals, *e.also.values())
+    shown = " / ".join((protocols.get(name).metric, *also))
+    return shown, "; ".join(f"seed {seed}: " + " / ".join(f"{v:.2f}" for v in rest)
+                            for seed, *rest in values)
+
+
 def _paper_only_cells(row: dict[str, Any]) -> list[str]:
     also = ["–"] * len(protocols.get(row["protocol"]).also)
     return ["–", f"{row['algorithm']} (not run)", "–", *also, "–", "–",
@@ -415,6 +426,10 @@ def to_markdown(tables: dict[str, list[Entry]],
         rows = [_cells(k + 1, e, markdown=True) for k, e in enumerate(entries)]
         rows += [_paper_only_cells(row) for row in missing_paper_rows(name, entries)]
         lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+        lines += ["", "Per seed:", ""]
+        for e in entries:
+            shown, seeds = per_seed(name, e)
+            lines.append(f"- {markdown_text(e.label)} ({markdown_text(shown)}): {seeds}")
         lines += ["", "Re-run:", ""]
         lines += [f"- {markdown_text(e.algorithm)}: {markdown_code(e.command)}" for e in entries]
         lines.append("")
@@ -477,6 +492,10 @@ def to_html(tables: dict[str, list[Entry]], images: dict[str, list[tuple[str, st
             parts.append("<tr>" + "".join(f"<td>{esc(c).replace('**', '')}</td>" for c in cells)
                          + "</tr>")
         parts.append("</tbody></table>")
+        parts.append("<details><summary>Per seed</summary><ul>")
+        parts += [f"<li>{esc(e.label)} ({esc(per_seed(name, e)[0])}): "
+                  f"{esc(per_seed(name, e)[1])}</li>" for e in entries]
+        parts.append("</ul></details>")
         parts.append("<details><summary>Re-run</summary><ul>")
         parts += [f"<li>{esc(e.algorithm)}: <code>{esc(e.command)}</code></li>" for e in entries]
         parts.append("</ul></details>")

@@ -157,9 +157,12 @@ def test_updates_follow_the_schedule_and_alpha_follows_env_steps() -> None:
 
 # ------------------------------------------------------------------ config and registry
 def test_registered_names_and_their_topologies() -> None:
-    for name, topology in (("svnr", "nested"), ("svnr-m", "mean_field"), ("svnr-f", "full")):
+    for name, topology, peers in (("svnr", "nested", 1), ("svnr-m", "mean_field", 1),
+                                  ("svnr-f", "full", 1), ("svnr-dag", "dag", 1),
+                                  ("svnr-sample2", "sample", 2), ("svnr-sample1", "sample", 1)):
         agent_cls, config_cls = algorithms.get(name)
         assert issubclass(agent_cls, SVNR) and config_cls().topology == topology
+        assert config_cls().sample_k == peers
 
 
 def test_bad_config_values_are_explained() -> None:
