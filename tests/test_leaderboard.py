@@ -124,11 +124,11 @@ def test_submitted_strings_cannot_change_the_markdown_or_html(board: Path) -> No
     header = next(line for line in lines if line.startswith("| Rank"))
     cell_breaks = re.compile(r"(?<!\\)\|")
     assert len(cell_breaks.findall(rows[0])) == len(cell_breaks.findall(header))
-    rerun = [line for line in lines if line.startswith("- a")]
-    assert len(rerun) == 1 and "\n" not in rerun[0]
+    per_seed, rerun = [line for line in lines if line.startswith("- a")]
+    assert per_seed.startswith("- a\\_b\\_:c+d (final\\_step\\_reward): seed 0: ")
     fence = "````"  # one more backtick than the longest run in the command
-    assert rerun[0].startswith("- a\\_b\\_:c+d: " + fence) and rerun[0].endswith(fence)
-    assert rerun[0].count(fence) == 2 and "](javascript" not in rerun[0].split(fence)[0]
+    assert rerun.startswith("- a\\_b\\_:c+d: " + fence) and rerun.endswith(fence)
+    assert rerun.count(fence) == 2 and "](javascript" not in rerun.split(fence)[0]
     page = leaderboard.to_html({PROTOCOL: [hostile]})
     assert "<b>" not in page and "&lt;b&gt;&amp;amp;" in page
     # RunResult refuses control characters in a command; the escapes drop them all the same.
