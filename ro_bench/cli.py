@@ -94,7 +94,8 @@ def cmd_grid(args: argparse.Namespace) -> None:
         print(summary(entry.algo, entry.protocol, results))
     print(table([(entry.algo, entry.protocol, results) for entry, results in done.results]))
     if args.submit:
-        files = [harness.run_dir(Path(args.out), r.protocol, r.algorithm, r.seed) / "result.json"
+        files = [harness.run_dir(Path(args.out), r.protocol, r.algorithm, r.seed,
+                                 r.tuning is not None) / "result.json"
                  for _, results in done.results for r in results]
         stored = submit(files, Path(args.submit), args.replace)
         print(f"submitted {len(stored)} RunResults to {args.submit}")

@@ -35,7 +35,7 @@ from typing import Any
 from ro_bench import algorithms, harness, protocols, ray_pool
 from ro_bench.configs import json_values, to_dict
 from ro_bench.params import did_you_mean, parse_kwargs
-from ro_bench.results import RunResult
+from ro_bench.results import RunResult, entry_name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +63,11 @@ class Entry:
         if self.tuned:
             words += ["--tuned", self.tuned]
         return shlex.join(words)
+
+    @property
+    def name(self) -> str:
+        """The entry's name on the board (``results.entry_name``)."""
+        return entry_name(self.algo, self.tuned is not None)
 
     def tuning(self) -> dict[str, Any] | None:
         """The provenance of a tuned entry (None for a hand-set one), checked against the
@@ -130,10 +135,11 @@ def read_plan(path: Path) -> list[Entry]:
             entry = parse_line(text, Path(path).parent)
         except ValueError as error:
             raise ValueError(f"{path}:{number}: {error}") from None
-        key = (entry.algo, entry.protocol)
+        key = (entry.name, entry.protocol)
         if key in seen:
-            raise ValueError(f"{path}:{number}: {entry.algo} on {entry.protocol} is already "
-                             f"planned at line {seen[key]}; one entry per algorithm and protocol")
+            raise ValueError(f"{path}:{number}: {entry.name} on {entry.protocol} is already "
+                             f"planned at line {seen[key]}; one entry per algorithm and protocol "
+                             "(and one tuned entry beside it)")
         seen[key] = number
         entries.append(entry)
     return entries

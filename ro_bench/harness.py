@@ -46,14 +46,15 @@ from ro_bench.configs import from_dict, override, to_dict
 from ro_bench.atomic import atomic_write
 from ro_bench.evaluation import evaluate, is_decentralized
 from ro_bench.params import integer
-from ro_bench.results import RunResult, config_hash, environment_info, SCHEMA_VERSION
+from ro_bench.results import SCHEMA_VERSION, RunResult, config_hash, entry_name, environment_info
 from ro_bench.run_log import RunLog
 
 EVAL_SEED = 1_000_000  # the evaluation batch is reset with EVAL_SEED + seed at every evaluation
 
 
-def run_dir(out: Path, protocol: str, algo: str, seed: int) -> Path:
-    return Path(out) / protocol / algo.replace(":", ".") / f"seed_{seed}"
+def run_dir(out: Path, protocol: str, algo: str, seed: int, tuned: bool = False) -> Path:
+    """``<out>/<protocol>/<entry name>/seed_<n>`` (``results.entry_name``)."""
+    return Path(out) / protocol / entry_name(algo, tuned) / f"seed_{seed}"
 
 
 def train(
@@ -80,7 +81,7 @@ def train(
     agent_cls, config_cls = algorithms.get(algo)
     config = make_config(config_cls, protocol, overrides)
     record_samples = check_record_samples(protocol, record_samples)
-    directory = run_dir(out, protocol_name, algo, seed)
+    directory = run_dir(out, protocol_name, algo, seed, tuning is not None)
     directory.mkdir(parents=True, exist_ok=True)
     values = to_dict(config)
     identity = {"algorithm": algo, "protocol": protocol.name, "protocol_version": protocol.version,
@@ -314,6 +315,10 @@ class Run(NamedTuple):
         return train(self.algo, self.protocol, self.seed, out, self.overrides, resume, progress,
                      self.record_samples, tuning=self.tuning)
 
+    def directory(self, out: Path) -> Path:
+        """Its run directory in ``out``."""
+        return run_dir(out, self.protocol, self.algo, self.seed, self.tuning is not None)
+
 
 def train_many(runs: Sequence[Sequence[Any]], out: Path, workers: int = 1, resume: bool = False,
                description: str = "runs") -> list[RunResult]:
@@ -345,14 +350,16 @@ def train_many(runs: Sequence[Sequence[Any]], out: Path, workers: int = 1, resum
         return [f.result() for f in futures]
 
 
-def run_directories(runs: list[Run], out: Path) -> list[Path]:
-    """The run directory of each run in ``out``; ValueError if two runs would share one."""
+def run_directories(runs: Sequence[Sequence[Any]], out: Path) -> list[Path]:
+    """The run directory of each run (a ``Run`` or a tuple of its fields) in ``out``;
+    ValueError if two runs would share one."""
     directories: dict[Path, int] = {}
-    for i, (algo, protocol_name, seed) in enumerate(run[:3] for run in runs):
-        directory = run_dir(out, protocol_name, algo, seed)
+    for i, run in enumerate(Run(*run) for run in runs):
+        directory = run.directory(out)
         if directory in directories:
-            raise ValueError(f"seed {seed} of {algo} on {protocol_name} is asked for twice (runs "
-                             f"{directories[directory]} and {i}): each seed runs once")
+            raise ValueError(f"seed {run.seed} of {directory.parent.name} on {run.protocol} is "
+                             f"asked for twice (runs {directories[directory]} and {i}): each "
+                             "seed runs once")
         directories[directory] = i
     return list(directories)
 

@@ -21,7 +21,8 @@ show:
   revision and which seeds (its record ``verification.json``, ``ro_bench.verify.status``);
 - the command that re-runs the entry;
 - beside the algorithm's name, "tuned: N TPE trials" when its config came from a study of
-  ``ro-bench tune`` (``RunResult.tuning``), so that tuned and default entries are never confused.
+  ``ro-bench tune`` (``RunResult.tuning``), so that tuned and default entries are never confused;
+  a tuned entry is filed as ``<algorithm>+tuned`` and sits beside the default one.
 
 Every string a table shows is escaped for its format: HTML by ``html.escape``, Markdown by a
 backslash before each character Markdown gives a meaning to, and commands as code spans fenced
@@ -50,7 +51,7 @@ import numpy as np
 
 from ro_bench import journal, protocols, verify
 from ro_bench.envs import particle_gather_severity as severity
-from ro_bench.results import RunResult
+from ro_bench.results import RunResult, result_entry_name
 from ro_bench.submit import BOARD
 
 BOOTSTRAP_REPS = 2000  # about 0.1 ms each; rliable's own examples use 2000 for CIs
@@ -142,6 +143,11 @@ class Entry:
         return getattr(self.results[0], "tuning", None)
 
     @property
+    def name(self) -> str:
+        """The entry's name on the board: the algorithm's, ``+tuned`` for a tuned config."""
+        return result_entry_name(self.results[0])
+
+    @property
     def label(self) -> str:
         return entry_label(self.algorithm, self.results)
 
@@ -165,6 +171,7 @@ class Entry:
     def to_json(self) -> dict[str, Any]:
         return {
             "algorithm": self.algorithm,
+            "entry": self.name,
             "seeds": self.seeds,
             "final_metrics": self.finals.tolist(),
             "also": self.also,
@@ -262,7 +269,7 @@ def read_tables(board: Path, names: list[str]) -> dict[str, list[Entry]]:
                 entries.append(Entry(name, results[0].algorithm, tuple(results), iqm, ci,
                                      verify.status(directory, results)))
         if entries:
-            tables[name] = sorted(entries, key=lambda e: (-e.iqm, e.algorithm))
+            tables[name] = sorted(entries, key=lambda e: (-e.iqm, e.name))
     return tables
 
 
@@ -285,7 +292,7 @@ def improvement_matrices(tables: dict[str, list[Entry]]) -> dict[str, dict[str, 
         scores: dict[str, dict[str, np.ndarray]] = {}
         for name, entries in by_protocol.items():
             for entry in entries:
-                scores.setdefault(entry.algorithm, {})[name] = entry.finals
+                scores.setdefault(entry.name, {})[name] = entry.finals
         algos = sorted(scores)
         matrix: list[list[float | None]] = []
         for x in algos:
@@ -431,7 +438,7 @@ def to_markdown(tables: dict[str, list[Entry]],
             shown, seeds = per_seed(name, e)
             lines.append(f"- {markdown_text(e.label)} ({markdown_text(shown)}): {seeds}")
         lines += ["", "Re-run:", ""]
-        lines += [f"- {markdown_text(e.algorithm)}: {markdown_code(e.command)}" for e in entries]
+        lines += [f"- {markdown_text(e.name)}: {markdown_code(e.command)}" for e in entries]
         lines.append("")
         lines += [f"![{caption}]({file})\n" for file, caption in images.get(name, [])]
     lines += ["## Probability of improvement", "",
@@ -497,7 +504,7 @@ def to_html(tables: dict[str, list[Entry]], images: dict[str, list[tuple[str, st
                   f"{esc(per_seed(name, e)[1])}</li>" for e in entries]
         parts.append("</ul></details>")
         parts.append("<details><summary>Re-run</summary><ul>")
-        parts += [f"<li>{esc(e.algorithm)}: <code>{esc(e.command)}</code></li>" for e in entries]
+        parts += [f"<li>{esc(e.name)}: <code>{esc(e.command)}</code></li>" for e in entries]
         parts.append("</ul></details>")
         parts += _figures(images.get(name, []))
         parts.append("</section>")

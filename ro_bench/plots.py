@@ -36,6 +36,7 @@ from ro_bench import protocols
 from ro_bench.envs import particle_gather_severity as severity
 from ro_bench.envs.differential_game import DifferentialGame
 from ro_bench.registry import MissingDependencyError
+from ro_bench.results import result_entry_name
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -215,7 +216,7 @@ def severity_points(results: Sequence[RunResult]) -> dict[str, list[tuple[float,
     for r in results:
         s2 = _max_of_three_s2(r.protocol)
         if s2 is not None:
-            finals.setdefault(r.algorithm, {}).setdefault(s2, []).append(r.final_metric)
+            finals.setdefault(result_entry_name(r), {}).setdefault(s2, []).append(r.final_metric)
     if not finals:
         seen = ", ".join(sorted({r.protocol for r in results})) or "none"
         raise ValueError(f"the RO-severity curve needs runs on max_of_three protocols "
@@ -231,7 +232,7 @@ def gather_severity_points(results: Sequence[RunResult]
     finals: dict[str, dict[float, list[float]]] = {}
     for r in results:
         if r.protocol in levels:
-            finals.setdefault(r.algorithm, {}).setdefault(levels[r.protocol], []).append(
+            finals.setdefault(result_entry_name(r), {}).setdefault(levels[r.protocol], []).append(
                 r.final_metric)
     return {algo: sorted(by_level.items()) for algo, by_level in sorted(finals.items())}
 

@@ -157,7 +157,7 @@ def train_task(run: harness.Run, out: str, index: int, token: str,
     scratch = Path(tempfile.gettempdir()) / f"ro-bench-ray-{token}-{index}"
     try:
         run.train(scratch, True, False)
-        return run_files(harness.run_dir(scratch, run.protocol, run.algo, run.seed))
+        return run_files(run.directory(scratch))
     finally:  # a worker that dies never gets here: its scratch waits for the retry
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -180,8 +180,7 @@ def run_files(directory: Path) -> dict[str, bytes]:
 def _settle(files: dict[str, bytes] | None, run: harness.Run, out: Path) -> None:
     """Put a finished run into ``out``: the files a task returned (if it trained elsewhere),
     and ``out`` as given into result.json's command."""
-    algo, protocol, seed = run[:3]
-    directory = harness.run_dir(out, protocol, algo, seed)
+    directory = harness.Run(*run).directory(out)
     if files is not None:
         write_run(directory, files)
     _name_out(directory / "result.json", out)

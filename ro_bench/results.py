@@ -116,6 +116,21 @@ class RunResultError(ValueError):
         super().__init__(f"{where}invalid RunResult: {at}{reason}")
 
 
+TUNED_SUFFIX = "+tuned"
+
+
+def entry_name(algorithm: str, tuned: bool = False) -> str:
+    """The name under which a run is filed, in run directories and on a board: the algorithm's
+    (':' becomes '.'), with ``+tuned`` for a config chosen by ``ro-bench tune``, so that a tuned
+    entry and the default one of the same algorithm and protocol sit side by side."""
+    return algorithm.replace(":", ".") + (TUNED_SUFFIX if tuned else "")
+
+
+def result_entry_name(result: RunResult) -> str:
+    """``entry_name`` of a RunResult: tuned when it carries a study's provenance."""
+    return entry_name(result.algorithm, getattr(result, "tuning", None) is not None)
+
+
 def canonical_json(value: Any) -> str:
     """The one JSON text of a value that ``config_hash`` is taken over."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)

@@ -49,7 +49,7 @@ def figure_plan(tables: dict[str, list[leaderboard.Entry]]
                      "level's random-action rates of 'both in' and 'exactly one in'",
                      partial(_gather_severity, gather)))
     for name, entries in tables.items():
-        by_algo = {e.algorithm: list(e.results) for e in entries}
+        by_algo = {e.name: list(e.results) for e in entries}
         plan.append((name, f"curves_{_file(name)}.png",
                      f"{name}: learning curves, mean ± std over seeds (Figure 4)",
                      partial(plots.learning_curves, by_algo, name)))
@@ -57,12 +57,12 @@ def figure_plan(tables: dict[str, list[leaderboard.Entry]]
             run = next((r for r in entry.results if r.action_samples), None)
             if run is None:
                 continue
-            stem = f"{_file(name)}_{_file(entry.algorithm)}_seed_{run.seed}"
-            plan.append((name, f"samples_{stem}.png", f"{name}, {entry.algorithm} seed "
+            stem = f"{_file(name)}_{_file(entry.name)}_seed_{run.seed}"
+            plan.append((name, f"samples_{stem}.png", f"{name}, {entry.name} seed "
                          f"{run.seed}: joint actions sampled over training (Figures 5, 7)",
                          partial(plots.joint_action_samples, run)))
             if protocols.get(name).env_id == "two_modalities":
-                plan.append((name, f"density_{stem}.png", f"{name}, {entry.algorithm} seed "
+                plan.append((name, f"density_{stem}.png", f"{name}, {entry.name} seed "
                              f"{run.seed}: density of the perceived joint policy (Figure 3)",
                              partial(plots.perceived_density, run)))
     return plan

@@ -1,7 +1,8 @@
 """Submissions to the leaderboard: RunResults checked against their protocol, then stored.
 
 ``submit`` checks every file against the rules below and, only if all of them pass, writes each
-as the file of record ``<board>/<protocol>/<algorithm>/seed_<n>.json`` (in its canonical JSON,
+as the file of record ``<board>/<protocol>/<entry>/seed_<n>.json`` (the entry is the algorithm's
+name, or ``<algorithm>+tuned`` for a config ``ro-bench tune`` chose) (in its canonical JSON,
 never the submitted bytes): one bad file and nothing is written. The checks against the board and
 the writes happen under an exclusive lock on ``<board>/.lock``, so concurrent submissions see each
 other's files and two of them never both fill the same slot. The files of one submission land in
@@ -43,7 +44,7 @@ from typing import Any, NamedTuple
 
 from ro_bench import command as train_command
 from ro_bench import journal, protocols
-from ro_bench.results import DepthError, RunResult, RunResultError, SizeError
+from ro_bench.results import DepthError, RunResult, RunResultError, SizeError, result_entry_name
 
 BOARD = Path(__file__).resolve().parent.parent / "leaderboards"
 RULES = ("size", "depth", "schema", "config_hash", "algorithm", "protocol", "seed", "budget",
@@ -253,9 +254,9 @@ def _check_entry(directory: Path, submissions: dict[Path, tuple[Path, RunResult]
 
 
 def record_path(board: Path, result: RunResult) -> Path:
-    """The file of record of a result; ':' becomes '.' as in the harness's run directories."""
-    return Path(board) / result.protocol / result.algorithm.replace(":", ".") / \
-        f"seed_{result.seed}.json"
+    """The file of record of a result, under its entry name (``results.entry_name``: ':' becomes
+    '.', and a tuned config's entry is ``<algorithm>+tuned``)."""
+    return Path(board) / result.protocol / result_entry_name(result) / f"seed_{result.seed}.json"
 
 
 def result_files(paths: Iterable[str | Path]) -> list[Path]:

@@ -135,7 +135,7 @@ def board_entries() -> dict[tuple[str, str], list[dict]]:
 
 
 def test_the_board_holds_exactly_the_planned_entries():
-    planned = {(e.protocol, e.algo): e for e in grid.read_plan(PLAN)}
+    planned = {(e.protocol, e.name): e for e in grid.read_plan(PLAN)}
     stored = board_entries()
     assert set(stored) <= set(planned)
     # What is planned but not on the board yet is on a protocol the plan says is left to run.

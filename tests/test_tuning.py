@@ -4,6 +4,7 @@ tuned entry carries onto the leaderboard."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ro_bench import algorithms, grid, harness, leaderboard, protocols, search, tuning
+from ro_bench import algorithms, grid, harness, leaderboard, protocols, search, submit, tuning
 from ro_bench.configs import override
 from ro_bench.results import RunResult
 
@@ -239,11 +240,28 @@ def test_a_study_writes_its_best_config_as_a_plan_line_with_its_provenance(study
 def test_a_tuned_entry_s_runs_carry_the_study_onto_the_leaderboard(study, tmp_path):
     entry = grid.parse_line(study.entry_line())
     [(_, [result])] = grid.run([entry], tmp_path, seeds=[0]).results
-    again = RunResult.read(harness.run_dir(tmp_path, PROTOCOL, "maddpg", 0) / "result.json")
+    directory = harness.run_dir(tmp_path, PROTOCOL, "maddpg", 0, tuned=True)
+    assert directory.parent.name == "maddpg+tuned"
+    again = RunResult.read(directory / "result.json")
     assert again.tuning == result.tuning == json.loads(study.provenance_file.read_text())["tuning"]
     assert again.schema_version == 4
     row = leaderboard.entry_label("maddpg", [again])
     assert "tuned: 2 TPE trials" in row
+    # On a board it is filed beside the default entry, not over it.
+    assert submit.record_path(tmp_path, again).parent.name == "maddpg+tuned"
+    default = dataclasses.replace(again, tuning=None)
+    assert submit.record_path(tmp_path, default).parent.name == "maddpg"
+
+
+def test_a_plan_holds_a_tuned_entry_beside_the_default_one(study, tmp_path):
+    plan = tmp_path / "plan.txt"
+    tuned = study.entry_line()
+    default = tuned.split(" --tuned ")[0]
+    plan.write_text(f"{default}\n{tuned}\n")
+    assert [e.name for e in grid.read_plan(plan)] == ["maddpg", "maddpg+tuned"]
+    plan.write_text(f"{tuned}\n{tuned}\n")
+    with pytest.raises(ValueError, match=r"plan.txt:2: maddpg\+tuned on .* already planned"):
+        grid.read_plan(plan)
 
 
 def test_a_plan_line_whose_config_is_not_the_study_s_best_is_refused(study, tmp_path):
