@@ -51,7 +51,7 @@ import numpy as np
 
 from ro_bench import journal, protocols, verify
 from ro_bench.envs import particle_gather_severity as severity
-from ro_bench.results import RunResult, result_entry_name
+from ro_bench.results import RunResult, entry_name
 from ro_bench.submit import BOARD
 
 BOOTSTRAP_REPS = 2000  # about 0.1 ms each; rliable's own examples use 2000 for CIs
@@ -145,7 +145,7 @@ class Entry:
     @property
     def name(self) -> str:
         """The entry's name on the board: the algorithm's, ``+tuned`` for a tuned config."""
-        return result_entry_name(self.results[0])
+        return entry_name(self.algorithm, self.tuning is not None)
 
     @property
     def label(self) -> str:
@@ -407,7 +407,7 @@ def _level_note(name: str) -> str:
     """For a Particle Gather severity level: its random-action rates and the final-step bound."""
     if name not in severity.LEVELS:
         return ""
-    rates = severity.random_rates(severity.LEVELS[name])
+    rates = severity.published(severity.LEVELS[name])[0]
     below = [row["method"] for row in paper()["results"]
              if row["protocol"] == name and row["mean"] < -4 / 9]
     paper_below = (f"; the paper's {', '.join(below)} lie below it: their particles cannot "
@@ -438,7 +438,7 @@ def to_markdown(tables: dict[str, list[Entry]],
             shown, seeds = per_seed(name, e)
             lines.append(f"- {markdown_text(e.label)} ({markdown_text(shown)}): {seeds}")
         lines += ["", "Re-run:", ""]
-        lines += [f"- {markdown_text(e.name)}: {markdown_code(e.command)}" for e in entries]
+        lines += [f"- {markdown_text(e.label)}: {markdown_code(e.command)}" for e in entries]
         lines.append("")
         lines += [f"![{caption}]({file})\n" for file, caption in images.get(name, [])]
     lines += ["## Probability of improvement", "",
@@ -504,7 +504,7 @@ def to_html(tables: dict[str, list[Entry]], images: dict[str, list[tuple[str, st
                   f"{esc(per_seed(name, e)[1])}</li>" for e in entries]
         parts.append("</ul></details>")
         parts.append("<details><summary>Re-run</summary><ul>")
-        parts += [f"<li>{esc(e.name)}: <code>{esc(e.command)}</code></li>" for e in entries]
+        parts += [f"<li>{esc(e.label)}: <code>{esc(e.command)}</code></li>" for e in entries]
         parts.append("</ul></details>")
         parts += _figures(images.get(name, []))
         parts.append("</section>")

@@ -241,7 +241,7 @@ def gather_axis() -> tuple[str, str, dict[float, str]]:
     """``ro_severity``'s axis for Particle Gather: each level's setting and random-action rates."""
     labels = {}
     for k, key in enumerate(severity.LEVELS.values()):
-        rates = severity.random_rates(key)
+        rates = severity.published(key)[0]
         labels[k] = (f"{severity.describe(key)}\nboth in {100 * rates.both_in:.2g}%, "
                      f"one in {100 * rates.one_in:.2g}%")
     return ("level (right: rarer random 'both in', more severe RO); rates under random actions",

@@ -4,6 +4,9 @@ published severity table and the protocols registered on it."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -125,15 +128,28 @@ def test_final_step_bound_for_alike_independent_particles():
         assert mean >= -4 / 9 - 0.01
 
 
-def test_the_env_page_shows_the_computed_severity_table():
+def test_the_published_figures_are_a_fresh_computation():
+    records = json.loads((Path(severity.__file__).parent.parent / severity.DATA).read_text())
+    assert records == [severity.measure(key) for key in severity.CANDIDATES]
+
+
+def test_the_env_page_shows_the_published_severity_table():
     assert severity.page_table() in ro_bench.spec("particle_gather").doc
 
 
 def test_levels_are_ordered_by_their_random_both_in_rate():
-    rates = [severity.random_rates(key) for key in severity.LEVELS.values()]
+    rates = [severity.published(key)[0] for key in severity.LEVELS.values()]
     assert rates[0].both_in > rates[1].both_in > rates[2].both_in > 0
     for key in severity.LEVELS.values():  # the optimum is real at every level
-        assert severity.scripted_scores(key, 2).final_step == 5.0
+        assert severity.published(key)[1].final_step == 5.0
+    with pytest.raises(ValueError, match="circle r=0.7, reach 0.2 is not among the published"):
+        severity.published(severity.level(start_radius=0.7))
+
+
+def test_one_particle_going_alone_ends_on_the_penalty_at_v0():
+    # v0's particles start at distance 1: the one that stays is out, the one that goes is in.
+    rates, both, one = severity.published(severity.LEVELS["particle_gather"])
+    assert both.final_step == 5.0 and one.final_step == -2.0
 
 
 def test_a_protocol_per_level_with_both_metrics():

@@ -13,13 +13,21 @@ fixed seed, so the published figures regenerate exactly:
   goes"`` (particle 1's agents stay still: what one particle's exploration costs the team).
 
 ``LEVELS`` are the settings the protocols register as the severity axis (``ro_bench.protocols``),
-and ``CANDIDATES`` the grid they were chosen from; ``table`` renders both for the env page and
-``ro-bench list``.
+and ``CANDIDATES`` the grid they were chosen from. The figures of every candidate are published
+in ``ro_bench/data/particle_gather_severity.json``, written by ``python -m
+ro_bench.envs.particle_gather_severity --write`` and tested equal to a fresh computation, so that
+``ro-bench list``, the board and the env page (``table``) read them without recomputing
+(about half a second per setting).
 """
 
 from __future__ import annotations
 
+import inspect
+import json
+import sys
 from functools import cache
+from importlib import resources
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -123,10 +131,48 @@ def describe(key: tuple[tuple[str, object], ...]) -> str:
     return f"{where}, reach {kwargs.get('reach', 0.2):g}"
 
 
+DATA = "data/particle_gather_severity.json"
+
+
+def measure(key: tuple[tuple[str, object], ...]) -> dict:
+    """A setting's published record: its kwargs, random-action rates and scripted scores."""
+    return {"kwargs": dict(key), "random": random_rates(key)._asdict(),
+            "both_go": scripted_scores(key, 2)._asdict(),
+            "one_goes": scripted_scores(key, 1)._asdict()}
+
+
+def _full(kwargs: dict) -> str:
+    """Env kwargs with the env's defaults filled in, as a lookup key."""
+    defaults = {name: p.default for name, p in
+                inspect.signature(ParticleGather.__init__).parameters.items()
+                if p.default is not inspect.Parameter.empty and name != "num_envs"}
+    return json.dumps({**defaults, **kwargs}, sort_keys=True)
+
+
+@cache
+def _published() -> dict[str, dict]:
+    records = json.loads(resources.files("ro_bench").joinpath(DATA).read_text())
+    return {_full(r["kwargs"]): r for r in records}
+
+
+def published(key: tuple[tuple[str, object], ...]) -> tuple[Rates, Scores, Scores]:
+    """A candidate's published rates and scripted scores (both go, one goes)."""
+    try:
+        r = _published()[_full(dict(key))]
+    except KeyError:
+        raise ValueError(f"{describe(key)} is not among the published candidates; measure it "
+                         "with measure()") from None
+    return Rates(**r["random"]), Scores(**r["both_go"]), Scores(**r["one_goes"])
+
+
+def write(path: Path) -> None:
+    """Measure every candidate and write the published figures to ``path``."""
+    path.write_text(json.dumps([measure(k) for k in CANDIDATES], indent=1) + "\n")
+
+
 def row(key: tuple[tuple[str, object], ...]) -> list[str]:
     """Cells: setting, both in, exactly one in, scripted scores (final / mean per step)."""
-    rates = random_rates(key)
-    both, one = scripted_scores(key, 2), scripted_scores(key, 1)
+    rates, both, one = published(key)
     return [describe(key), f"{100 * rates.both_in:.2g}% ({rates.both_in_steps:,} steps)",
             f"{100 * rates.one_in:.2g}%",
             f"{both.final_step:.2f} / {both.mean_step:.2f}",
@@ -148,3 +194,10 @@ def table(keys: list[tuple[tuple[str, object], ...]]) -> str:
 def page_table() -> str:
     """The table the env page shows (the candidates, levels marked), indented for a docstring."""
     return "\n".join("    " + line for line in table(CANDIDATES).splitlines())
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--write"]:
+        sys.exit("usage: python -m ro_bench.envs.particle_gather_severity --write")
+    write(Path(__file__).resolve().parent.parent / DATA)
+    print(page_table())
