@@ -172,6 +172,15 @@ def thrust_reach(steps: int, integrator: str = "mpe2") -> np.ndarray:
     return d
 
 
+def draw_offsets(start: str, radius: float, rng: np.random.Generator,
+                 shape: tuple[int, ...]) -> np.ndarray:
+    """Start offsets from the landmark, ``[*shape, 2]``, drawn from ``rng`` (see Parameters)."""
+    if start == "circle":
+        angles = rng.uniform(0.0, 2 * np.pi, size=shape)
+        return np.stack([np.cos(angles), np.sin(angles)], axis=-1) * radius
+    return rng.uniform(-radius, radius, size=(*shape, 2))
+
+
 def start_grid(start: str) -> np.ndarray:
     """Midpoint grid of 2^16 start offsets, ``[N, 2]``, for a start distribution of radius 1."""
     if start == "circle":
@@ -220,14 +229,9 @@ class ParticleGather(VecEnv):
 
     # ---------------------------------------------------------------------------- dynamics
     def _reset_envs(self, mask: np.ndarray) -> None:
-        envs = np.flatnonzero(mask)
-        if self.start == "circle":
-            angles = np.array([self.rng(b).uniform(0.0, 2 * np.pi, size=2) for b in envs])
-            offsets = np.stack([np.cos(angles), np.sin(angles)], axis=-1) * self.start_radius
-        else:
-            r = self.start_radius
-            offsets = np.array([self.rng(b).uniform(-r, r, size=(2, 2)) for b in envs])
-        self.pos[mask] = self.landmark + offsets
+        offsets = [draw_offsets(self.start, self.start_radius, self.rng(b), (2,))
+                   for b in np.flatnonzero(mask)]
+        self.pos[mask] = self.landmark + np.array(offsets)
         self.vel[mask] = 0.0
 
     def _transition(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

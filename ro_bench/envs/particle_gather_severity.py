@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ro_bench.envs.particle_gather import ParticleGather, integrate
+from ro_bench.envs.particle_gather import ParticleGather, draw_offsets, integrate
 
 EPISODES = 40_000  # 1M random steps: v0's rarest event, "both in", is seen about a dozen times
 STARTS = 4_000  # the scripted controllers are deterministic: only their start varies
@@ -51,19 +51,9 @@ class Scores(NamedTuple):
     mean_step: float
 
 
-def _kwargs(level: tuple[tuple[str, object], ...]) -> dict:
-    return dict(level)
-
-
 def _starts(env: ParticleGather, rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` start states ``[n, 2, 2]`` drawn from the env's start distribution."""
-    r = env.start_radius
-    if env.start == "circle":
-        angles = rng.uniform(0.0, 2 * np.pi, size=(n, 2))
-        offsets = np.stack([np.cos(angles), np.sin(angles)], axis=-1) * r
-    else:
-        offsets = rng.uniform(-r, r, size=(n, 2, 2))
-    return env.landmark + offsets
+    return env.landmark + draw_offsets(env.start, env.start_radius, rng, (n, 2))
 
 
 @cache
@@ -71,7 +61,7 @@ def random_rates(level: tuple[tuple[str, object], ...] = ()) -> Rates:
     """Shares of steps with both particles in / exactly one in, under uniform random actions.
 
     ``level``: the env kwargs as sorted ``(name, value)`` pairs (hashable, for the cache)."""
-    env = ParticleGather(**_kwargs(level))
+    env = ParticleGather(**dict(level))
     rng = np.random.default_rng(SEED)
     pos, vel = _starts(env, rng, EPISODES), np.zeros((EPISODES, 2, 2))
     inside = np.zeros(3, dtype=np.int64)
@@ -91,7 +81,7 @@ def _count_inside(env: ParticleGather, pos: np.ndarray) -> np.ndarray:
 @cache
 def scripted_scores(level: tuple[tuple[str, object], ...] = (), movers: int = 2) -> Scores:
     """The scripted controller's scores: particles ``0 .. movers - 1`` steer, the rest stay."""
-    env = ParticleGather(**_kwargs(level))
+    env = ParticleGather(**dict(level))
     rng = np.random.default_rng(SEED)
     pos, vel = _starts(env, rng, STARTS), np.zeros((STARTS, 2, 2))
     total = np.zeros(STARTS)
@@ -124,7 +114,7 @@ CANDIDATES = [level(start="square", reach=r) for r in (0.1, 0.2, 0.3, 0.4)] + [
 
 
 def describe(key: tuple[tuple[str, object], ...]) -> str:
-    kwargs = _kwargs(key)
+    kwargs = dict(key)
     start = kwargs.get("start", "circle")
     radius = kwargs.get("start_radius", 1.0)
     where = f"square ±{radius:g}" if start == "square" else f"circle r={radius:g}"
