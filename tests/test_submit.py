@@ -235,7 +235,7 @@ def _command_of_another_config(tmp, runs, board):
 
 def _command_that_does_not_split(tmp, runs, board):
     files = _good(tmp, runs, board)
-    edit(files[0], schema_version=2, returns=..., tuning=...,
+    edit(files[0], schema_version=2, returns=..., tuning=..., episode_returns=...,
          command="ro-bench train 'unterminated")
     return files
 
