@@ -26,6 +26,7 @@ import numpy as np
 import ro_bench
 from ro_bench.envs import particle_gather_severity as severity
 from ro_bench import algorithms, harness, plots, protocols, ray_pool, tune_command, verify
+from ro_bench.atomic import atomic_write
 from ro_bench.configs import describe
 from ro_bench.params import choice, parse_kwargs, real
 from ro_bench.submit import BOARD, result_files, submit
@@ -43,15 +44,18 @@ def cmd_list(args: argparse.Namespace) -> None:
             else f"(needs: pip install 'ro-bench[{env_spec.extra}]')"
         print(f"  {env_id:<34} {env_spec.family:<13} v{env_spec.version:<7} {summary}")
     print("\nProtocols")
-    print(f"  {'name':<34} {'env':<16} {'budget':>8} {'seeds':<6} {'tuning':<8} "
+    print(f"  {'name':<38} {'env':<33} {'budget':>9} {'seeds':<6} {'tuning':<8} "
           "metric (optimum / trap)")
     for name in protocols.list():
         p = protocols.get(name)
         seeds = f"{min(p.seeds)}-{max(p.seeds)}"
         tuning_seeds = f"{min(p.tuning_seeds)}-{max(p.tuning_seeds)}"
         also = "".join(f", {m}" for m in p.also)
-        print(f"  {name:<34} {p.env_id:<16} {p.budget:>8} {seeds:<6} {tuning_seeds:<8} "
-              f"{p.metric} ({p.optimum:g} / {p.trap:g}){also}")
+        scoring = f"{p.optimum:g} / {p.trap:g}" if p.has_success else "no optimum, no success"
+        print(f"  {name:<38} {p.env_id:<33} {p.budget:>9} {seeds:<6} {tuning_seeds:<8} "
+              f"{p.metric} ({scoring}){also}")
+        if p.note:
+            print(f"  {'':<38} {p.note}")
     print("\nParticle Gather severity: shares of random-action steps with both particles in or "
           "exactly one in,\nand scripted controllers' final-step / per-step rewards "
           "(ro_bench.spec('particle_gather').doc)")
@@ -173,8 +177,15 @@ def summary(algo: str, protocol: str, results: list) -> str:
     lines += [f"  seed {r.seed}: final {r.final_metric:.4f}  return {r.final_return:.4f}  "
               f"success {r.success}  decentralized {r.decentralized}" for r in results]
     lines.append(f"  final metric {_finals(results)} (mean +- std), "
-                 f"successes {sum(r.success for r in results)}/{len(results)}")
+                 f"successes {_successes(results)}")
     return "\n".join(lines)
+
+
+def _successes(results: list) -> str:
+    """``"k/n"`` seeds that succeeded, or "–" where the protocol defines no success."""
+    if any(r.success is None for r in results):
+        return "–"
+    return f"{sum(r.success for r in results)}/{len(results)}"
 
 
 def table(rows: list[tuple[str, str, list]]) -> str:
@@ -185,7 +196,7 @@ def table(rows: list[tuple[str, str, list]]) -> str:
     for algo, protocol, results in rows:
         seeds = ", ".join(str(r.seed) for r in results)
         lines.append(f"| {algo} | {protocol} | {seeds} | {_finals(results).replace('+-', '±')} "
-                     f"| {sum(r.success for r in results)}/{len(results)} |")
+                     f"| {_successes(results)} |")
     return "\n".join(lines)
 
 
@@ -249,9 +260,22 @@ def cmd_leaderboard(args: argparse.Namespace) -> None:
             print(f"wrote {path}")
         return
     tables = leaderboard.read_entries(board, args.protocol)
-    render = {"md": leaderboard.to_markdown, "json": leaderboard.to_json,
-              "html": leaderboard.to_html}[args.format]
-    print(render(tables))
+    if args.format == "marl-eval":
+        from ro_bench import marl_eval
+
+        doc, skipped = marl_eval.to_marl_eval(tables)
+        for line in skipped:
+            print(f"left out of the marl-eval file: {line}", file=sys.stderr)
+        text = marl_eval.dumps(doc)
+    else:
+        text = {"md": leaderboard.to_markdown, "json": leaderboard.to_json,
+                "html": leaderboard.to_html}[args.format](tables)
+    if args.out is None:
+        print(text)
+        return
+    with atomic_write(Path(args.out)) as file:
+        file.write((text + "\n").encode())
+    print(f"wrote {args.out}")
 
 
 def cmd_sweep_s2(args: argparse.Namespace) -> None:
@@ -378,7 +402,11 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("leaderboard", help="print or write the leaderboard tables")
     p.add_argument("--board", default=str(BOARD), help="the leaderboard (default: %(default)s)")
     p.add_argument("--protocol", help="only this protocol's table")
-    p.add_argument("--format", choices=("md", "html", "json"), default="md")
+    p.add_argument("--format", choices=("md", "html", "json", "marl-eval"), default="md",
+                   help="md, html and json: the tables; marl-eval: every evaluation's episode "
+                        "returns in marl-eval's raw-data JSON (env -> task -> algorithm -> seed "
+                        "-> step), which marl-eval and BenchMARL read")
+    p.add_argument("--out", help="write to this file instead of printing")
     p.add_argument("--write", action="store_true",
                    help="write BOARD/README.md and the page BOARD/site/ (tables and plots)")
     p.set_defaults(func=cmd_leaderboard)
