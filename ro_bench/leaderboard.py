@@ -455,12 +455,13 @@ def to_markdown(tables: dict[str, list[Entry]],
         rows = [_cells(k + 1, e, markdown=True) for k, e in enumerate(entries)]
         rows += [_paper_only_cells(row) for row in missing_paper_rows(name, entries)]
         lines += ["| " + " | ".join(cells) + " |" for cells in rows]
-        lines += ["", "Per seed:", ""]
-        for e in entries:
-            shown, seeds = per_seed(name, e)
-            lines.append(f"- {markdown_text(e.label)} ({markdown_text(shown)}): {seeds}")
-        lines += ["", "Re-run:", ""]
-        lines += [f"- {markdown_text(e.label)}: {markdown_code(e.command)}" for e in entries]
+        if entries:
+            lines += ["", "Per seed:", ""]
+            for e in entries:
+                shown, seeds = per_seed(name, e)
+                lines.append(f"- {markdown_text(e.label)} ({markdown_text(shown)}): {seeds}")
+            lines += ["", "Re-run:", ""]
+            lines += [f"- {markdown_text(e.label)}: {markdown_code(e.command)}" for e in entries]
         lines.append("")
         lines += [f"![{caption}]({file})\n" for file, caption in images.get(name, [])]
     lines += ["## Probability of improvement", "",
@@ -521,13 +522,14 @@ def to_html(tables: dict[str, list[Entry]], images: dict[str, list[tuple[str, st
             parts.append("<tr>" + "".join(f"<td>{esc(c).replace('**', '')}</td>" for c in cells)
                          + "</tr>")
         parts.append("</tbody></table>")
-        parts.append("<details><summary>Per seed</summary><ul>")
-        parts += [f"<li>{esc(e.label)} ({esc(per_seed(name, e)[0])}): "
-                  f"{esc(per_seed(name, e)[1])}</li>" for e in entries]
-        parts.append("</ul></details>")
-        parts.append("<details><summary>Re-run</summary><ul>")
-        parts += [f"<li>{esc(e.label)}: <code>{esc(e.command)}</code></li>" for e in entries]
-        parts.append("</ul></details>")
+        if entries:
+            parts.append("<details><summary>Per seed</summary><ul>")
+            parts += [f"<li>{esc(e.label)} ({esc(per_seed(name, e)[0])}): "
+                      f"{esc(per_seed(name, e)[1])}</li>" for e in entries]
+            parts.append("</ul></details>")
+            parts.append("<details><summary>Re-run</summary><ul>")
+            parts += [f"<li>{esc(e.label)}: <code>{esc(e.command)}</code></li>" for e in entries]
+            parts.append("</ul></details>")
         parts += _figures(images.get(name, []))
         parts.append("</section>")
     parts.append("<h2>Probability of improvement</h2>")
