@@ -90,7 +90,8 @@ def cmd_grid(args: argparse.Namespace) -> None:
     if args.ray is not None and args.workers is not None:
         raise ValueError("--workers cannot be given with --ray: there every run is a Ray task of "
                          "one CPU and Ray decides how many run at once")
-    entries = grid.select(grid.read_plan(Path(args.plan)), args.algo, args.protocol)
+    entries = grid.select(grid.read_plan(Path(args.plan)), args.algo, args.protocol,
+                          args.cluster)
     seeds = parse_seeds(args.seeds) if args.seeds else None
     done = grid.run(entries, out_directory(args.out), seeds, args.workers or 1, args.resume,
                     args.ray)
@@ -359,6 +360,9 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
                         "(default: the entries of record, %(default)s)")
     p.add_argument("--algo", nargs="+", default=[], help="only these algorithms")
     p.add_argument("--protocol", nargs="+", default=[], help="only these protocols")
+    p.add_argument("--cluster", action="store_true",
+                   help="also run the plan's entries marked --cluster (meant for a cluster, e.g. "
+                        "the MaMuJoCo full track); naming their protocol selects them too")
     p.add_argument("--seeds", help="e.g. 0-4 or 1,3,5 (default: each protocol's)")
     p.add_argument("--workers", type=_count("--workers", 1),
                    help="processes at a time (default 1; not with --ray)")
