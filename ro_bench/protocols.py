@@ -12,9 +12,13 @@ Evaluation and checkpoints
     Every ``eval_every`` env steps (and at 0 and at the end) the agent plays ``eval_episodes``
     episodes with ``explore=False``; the last evaluation plays ``final_eval_episodes`` (marl-eval's
     convention for episodic tasks: 10x the episodes, the "absolute metric"), and its first
-    ``eval_episodes`` episodes are those an ordinary evaluation would have played. A checkpoint is
+    ``eval_episodes`` episodes are those an ordinary evaluation would have played. The return of
+    every episode of every evaluation is kept (``RunResult.episode_returns``). A checkpoint is
     written every ``checkpoint_every`` env steps (a multiple of ``eval_every``; default: at every
-    evaluation) and at the end.
+    evaluation) and at the end. These fields default to what every protocol did before they
+    existed (the final evaluation as large as the others, a checkpoint at every evaluation,
+    success), so the protocols registered before them kept their numbers and versions.
+    ``note`` is shown with the protocol (``ro-bench list``, the board's protocol line).
 
 Success
     Decided when the protocol is written, never after training: ``has_success=False`` for an env
