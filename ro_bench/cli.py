@@ -71,7 +71,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                            parse_kwargs(args.config), resume=args.resume,
                            record_samples=args.record_samples)
     print(f"{args.algo} on {args.protocol}, seed {args.seed}: final {result.final_metric:.4f}, "
-          f"success {result.success}, decentralized {result.decentralized}")
+          f"success {_successes([result])}, decentralized {result.decentralized}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
