@@ -71,7 +71,8 @@ def cmd_train(args: argparse.Namespace) -> None:
                            parse_kwargs(args.config), resume=args.resume,
                            record_samples=args.record_samples)
     print(f"{args.algo} on {args.protocol}, seed {args.seed}: final {result.final_metric:.4f}, "
-          f"success {_successes([result])}, decentralized {result.decentralized}")
+          f"success {'–' if result.success is None else result.success}, "
+          f"decentralized {result.decentralized}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
