@@ -177,7 +177,8 @@ def _finals(results: list) -> str:
 def summary(algo: str, protocol: str, results: list) -> str:
     lines = [f"{algo} on {protocol} ({len(results)} seeds):"]
     lines += [f"  seed {r.seed}: final {r.final_metric:.4f}  return {r.final_return:.4f}  "
-              f"success {r.success}  decentralized {r.decentralized}" for r in results]
+              f"success {'–' if r.success is None else r.success}  "
+              f"decentralized {r.decentralized}" for r in results]
     lines.append(f"  final metric {_finals(results)} (mean +- std), "
                  f"successes {_successes(results)}")
     return "\n".join(lines)
