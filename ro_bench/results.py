@@ -69,6 +69,7 @@ import math
 import os
 import platform
 import re
+import secrets
 import shlex
 import subprocess
 from dataclasses import dataclass, fields
@@ -242,11 +243,20 @@ class RunResult:
                                      f"holds {mean!r}", "episode_returns")
 
     def to_json(self) -> str:
-        """The document: sorted keys, indent 2, floats in shortest round-trip form."""
+        """The document: sorted keys, indent 2, floats in shortest round-trip form; each
+        evaluation's episode returns on one line (1000 episodes a point on the games: one number
+        a line would make the file half again as large)."""
         doc = {name: getattr(self, name) for name in _field_names(self.schema_version)}
         if self.schema_version < COMMAND_AS_ARGV:
             doc["command"] = shlex.join(self.command)
-        return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False)
+        if not self.episode_returns:
+            return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False)
+        marker = f"episode-returns-{secrets.token_hex(8)}-"
+        doc["episode_returns"] = [f"{marker}{k}" for k in range(len(self.episode_returns))]
+        text = json.dumps(doc, indent=2, sort_keys=True, allow_nan=False)
+        for k, episodes in enumerate(self.episode_returns):
+            text = text.replace(f'"{marker}{k}"', json.dumps(list(episodes), allow_nan=False), 1)
+        return text
 
     def write(self, path: str | os.PathLike) -> None:
         """Write atomically: readers see the old file or the whole new one, never a part."""

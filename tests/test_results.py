@@ -166,6 +166,7 @@ def test_episode_returns_round_trip_and_average_to_returns():
     result = sample(episode_returns=[list(e) for e in EPISODES])
     assert result.episode_returns == EPISODES  # tuples of tuples, floats exactly as given
     assert RunResult.from_json(result.to_json()) == result
+    assert "    [2.0, 3.0],\n" in result.to_json()  # one evaluation a line
     with pytest.raises(RunResultError, match=r"point 1: the episodes average 2\.0, but returns "
                                              r"holds 2\.5"):
         sample(episode_returns=((1.0, 1.0), (2.0, 2.0), EPISODES[2]))
