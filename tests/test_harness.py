@@ -75,7 +75,9 @@ def test_same_seed_same_numbers(tmp_path):
 def test_killed_run_resumes_to_the_same_numbers(tmp_path, protocol, record):
     script = [sys.executable, str(TESTS / "harness_doubles.py")]
     flags = ["--record-samples", str(record)] if record else []
-    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    # The doubles, then whatever ro-bench this process tests (a source tree on PYTHONPATH).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, (str(TESTS), os.environ.get("PYTHONPATH"))))}
     run = harness.run_dir(tmp_path / "killed", protocol.name, "harness_doubles:SlowRandom", 3)
     latest = run / "checkpoints" / "LATEST"
     process = subprocess.Popen(script + [str(tmp_path / "killed")] + flags, env=env)
