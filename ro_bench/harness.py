@@ -80,7 +80,8 @@ def train(
     ``record_samples``: joint actions to sample with ``explore=True`` at each evaluation point
     and keep in the RunResult's ``action_samples`` (stateless games only; 0 records none).
     ``on_evaluation(env_steps, metric)`` is called after each evaluation, once its checkpoint (if
-    one is due) is written; an exception it raises stops the run there (tuning prunes trials so), resumable.
+    one is due) is written; an exception it raises stops the run there (tuning prunes trials so),
+    resumable from the last checkpoint.
     ``tuning``: the provenance of a tuned config (``RunResult.tuning``), recorded as given.
     """
     protocol = protocols.get(protocol_name)

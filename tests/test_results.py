@@ -131,7 +131,8 @@ def test_no_diagnostics_and_no_action_samples_are_allowed():
 
 def test_schema_version_1_reads_without_the_version_2_fields():
     result = RunResult.from_json(doc(schema_version=1, diagnostics=..., action_samples=...,
-                                     returns=..., tuning=..., episode_returns=..., command=shlex.join(COMMAND)))
+                                     returns=..., tuning=..., episode_returns=...,
+                                     command=shlex.join(COMMAND)))
     assert result.schema_version == 1
     assert result.diagnostics is None and result.action_samples == ()
     text = result.to_json()
