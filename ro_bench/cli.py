@@ -45,13 +45,13 @@ def cmd_list(args: argparse.Namespace) -> None:
         print(f"  {env_id:<34} {env_spec.family:<13} v{env_spec.version:<7} {summary}")
     print("\nProtocols")
     print(f"  {'name':<38} {'env':<33} {'budget':>9} {'seeds':<6} {'tuning':<8} "
-          "metric (optimum / trap)")
+          "metric (scoring)")
     for name in protocols.list():
         p = protocols.get(name)
         seeds = f"{min(p.seeds)}-{max(p.seeds)}"
         tuning_seeds = f"{min(p.tuning_seeds)}-{max(p.tuning_seeds)}"
         also = "".join(f", {m}" for m in p.also)
-        scoring = f"{p.optimum:g} / {p.trap:g}" if p.has_success else "no optimum, no success"
+        scoring = p.scoring()
         print(f"  {name:<38} {p.env_id:<33} {p.budget:>9} {seeds:<6} {tuning_seeds:<8} "
               f"{p.metric} ({scoring}){also}")
         if p.note:

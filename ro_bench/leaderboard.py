@@ -412,11 +412,7 @@ def _protocol_line(name: str) -> str:
     p = protocols.get(name)
     kwargs = ", ".join(f"{k}={v}" for k, v in p.env_kwargs.items())
     env = f"{p.env_id}({kwargs})" if kwargs else p.env_id
-    if p.has_success:
-        scoring = (f"optimum {p.optimum:g}, trap {p.trap:g}, success at >= "
-                   f"{p.success_threshold:g}")
-    else:
-        scoring = "no optimum: success undefined"
+    scoring = p.scoring()
     episodes = f"{p.eval_episodes} evaluation episodes every {p.eval_every:,} env steps" + (
         f", {p.final_episodes} at the end" if p.final_episodes != p.eval_episodes else "")
     note = f". {p.note[0].upper()}{p.note[1:]}" if p.note else ""

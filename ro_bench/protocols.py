@@ -142,6 +142,18 @@ class Protocol:
                              "with threshold=<value> or has_success=False")
         return (self.optimum + self.trap) / 2
 
+    def scoring(self) -> str:
+        """How the metric is scored, for people: optimum, trap and success threshold, or why
+        there is no success. Never raises, even for a protocol the harness would refuse."""
+        if not self.has_success:
+            return "no optimum: success undefined"
+        if self.threshold is None and (self.optimum is None or self.trap is None):
+            return "no optimum: cannot place a success threshold (the harness refuses it)"
+        if self.optimum is None or self.trap is None:
+            return f"no optimum, success at >= {self.threshold:g}"
+        return (f"optimum {self.optimum:g}, trap {self.trap:g}, success at >= "
+                f"{self.success_threshold:g}")
+
     def succeeded(self, final_metric: float) -> bool | None:
         """Whether a run whose final metric is ``final_metric`` succeeded; None: no success."""
         threshold = self.success_threshold

@@ -423,6 +423,7 @@ def test_a_protocol_that_cannot_score_fails_before_training(tmp_path):
                                          "has_success=False"):
         harness.train("harness_doubles:Spy", UNSCORABLE.name, 0, tmp_path, progress=False)
     assert Spy.calls == []  # not one env step was spent
+    assert "cannot place a success threshold" in UNSCORABLE.scoring()  # shown, never raised
 
 
 def test_a_run_killed_between_checkpoints_resumes_to_the_same_numbers(tmp_path):
