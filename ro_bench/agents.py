@@ -17,6 +17,9 @@ the env's spaces and a seed, and is never handed the experiment. The harness own
   where it stopped (weights, optimizers, replay buffer, random states), in the directory ``path``.
   Files must be loadable without unpickling arbitrary objects (``torch.load(weights_only=True)``,
   ``numpy.load(allow_pickle=False)``, JSON).
+- Optionally, ``shared_by_copies() -> tuple`` names objects that ``act`` never reads or
+  changes (replay buffers): the copies the harness takes to check decentralized execution share
+  them instead of copying them (``ro_bench.evaluation.acting_copy``).
 
 ro-bench's tasks are cooperative: every agent gets the team's reward and every episode ends for
 the whole team, so ``Transitions`` carries the reward and the done flags once per env.

@@ -26,6 +26,7 @@ import numpy as np
 import ro_bench
 from ro_bench.envs import particle_gather_severity as severity
 from ro_bench import algorithms, harness, plots, protocols, ray_pool, tune_command, verify
+from ro_bench.atomic import atomic_write
 from ro_bench.configs import describe
 from ro_bench.params import choice, parse_kwargs, real
 from ro_bench.submit import BOARD, result_files, submit
@@ -43,15 +44,18 @@ def cmd_list(args: argparse.Namespace) -> None:
             else f"(needs: pip install 'ro-bench[{env_spec.extra}]')"
         print(f"  {env_id:<34} {env_spec.family:<13} v{env_spec.version:<7} {summary}")
     print("\nProtocols")
-    print(f"  {'name':<34} {'env':<16} {'budget':>8} {'seeds':<6} {'tuning':<8} "
-          "metric (optimum / trap)")
+    print(f"  {'name':<38} {'env':<33} {'budget':>9} {'seeds':<6} {'tuning':<8} "
+          "metric (scoring)")
     for name in protocols.list():
         p = protocols.get(name)
         seeds = f"{min(p.seeds)}-{max(p.seeds)}"
         tuning_seeds = f"{min(p.tuning_seeds)}-{max(p.tuning_seeds)}"
         also = "".join(f", {m}" for m in p.also)
-        print(f"  {name:<34} {p.env_id:<16} {p.budget:>8} {seeds:<6} {tuning_seeds:<8} "
-              f"{p.metric} ({p.optimum:g} / {p.trap:g}){also}")
+        scoring = p.scoring()
+        print(f"  {name:<38} {p.env_id:<33} {p.budget:>9} {seeds:<6} {tuning_seeds:<8} "
+              f"{p.metric} ({scoring}){also}")
+        if p.note:
+            print(f"  {'':<38} {p.note}")
     print("\nParticle Gather severity: shares of random-action steps with both particles in or "
           "exactly one in,\nand scripted controllers' final-step / per-step rewards "
           "(ro_bench.spec('particle_gather').doc)")
@@ -67,7 +71,8 @@ def cmd_train(args: argparse.Namespace) -> None:
                            parse_kwargs(args.config), resume=args.resume,
                            record_samples=args.record_samples)
     print(f"{args.algo} on {args.protocol}, seed {args.seed}: final {result.final_metric:.4f}, "
-          f"success {result.success}, decentralized {result.decentralized}")
+          f"success {'–' if result.success is None else result.success}, "
+          f"decentralized {result.decentralized}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -86,7 +91,8 @@ def cmd_grid(args: argparse.Namespace) -> None:
     if args.ray is not None and args.workers is not None:
         raise ValueError("--workers cannot be given with --ray: there every run is a Ray task of "
                          "one CPU and Ray decides how many run at once")
-    entries = grid.select(grid.read_plan(Path(args.plan)), args.algo, args.protocol)
+    entries = grid.select(grid.read_plan(Path(args.plan)), args.algo, args.protocol,
+                          args.cluster)
     seeds = parse_seeds(args.seeds) if args.seeds else None
     done = grid.run(entries, out_directory(args.out), seeds, args.workers or 1, args.resume,
                     args.ray)
@@ -171,10 +177,18 @@ def _finals(results: list) -> str:
 def summary(algo: str, protocol: str, results: list) -> str:
     lines = [f"{algo} on {protocol} ({len(results)} seeds):"]
     lines += [f"  seed {r.seed}: final {r.final_metric:.4f}  return {r.final_return:.4f}  "
-              f"success {r.success}  decentralized {r.decentralized}" for r in results]
+              f"success {'–' if r.success is None else r.success}  "
+              f"decentralized {r.decentralized}" for r in results]
     lines.append(f"  final metric {_finals(results)} (mean +- std), "
-                 f"successes {sum(r.success for r in results)}/{len(results)}")
+                 f"successes {_successes(results)}")
     return "\n".join(lines)
+
+
+def _successes(results: list) -> str:
+    """``"k/n"`` seeds that succeeded, or "–" where the protocol defines no success."""
+    if any(r.success is None for r in results):
+        return "–"
+    return f"{sum(r.success for r in results)}/{len(results)}"
 
 
 def table(rows: list[tuple[str, str, list]]) -> str:
@@ -185,7 +199,7 @@ def table(rows: list[tuple[str, str, list]]) -> str:
     for algo, protocol, results in rows:
         seeds = ", ".join(str(r.seed) for r in results)
         lines.append(f"| {algo} | {protocol} | {seeds} | {_finals(results).replace('+-', '±')} "
-                     f"| {sum(r.success for r in results)}/{len(results)} |")
+                     f"| {_successes(results)} |")
     return "\n".join(lines)
 
 
@@ -249,9 +263,22 @@ def cmd_leaderboard(args: argparse.Namespace) -> None:
             print(f"wrote {path}")
         return
     tables = leaderboard.read_entries(board, args.protocol)
-    render = {"md": leaderboard.to_markdown, "json": leaderboard.to_json,
-              "html": leaderboard.to_html}[args.format]
-    print(render(tables))
+    if args.format == "marl-eval":
+        from ro_bench import marl_eval
+
+        doc, skipped = marl_eval.to_marl_eval(tables)
+        for line in skipped:
+            print(f"left out of the marl-eval file: {line}", file=sys.stderr)
+        text = marl_eval.dumps(doc)
+    else:
+        text = {"md": leaderboard.to_markdown, "json": leaderboard.to_json,
+                "html": leaderboard.to_html}[args.format](tables)
+    if args.out is None:
+        print(text)
+        return
+    with atomic_write(Path(args.out)) as file:
+        file.write((text + "\n").encode())
+    print(f"wrote {args.out}")
 
 
 def cmd_sweep_s2(args: argparse.Namespace) -> None:
@@ -335,6 +362,9 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
                         "(default: the entries of record, %(default)s)")
     p.add_argument("--algo", nargs="+", default=[], help="only these algorithms")
     p.add_argument("--protocol", nargs="+", default=[], help="only these protocols")
+    p.add_argument("--cluster", action="store_true",
+                   help="also run the plan's entries marked --cluster (meant for a cluster, e.g. "
+                        "the MaMuJoCo full track); naming their protocol selects them too")
     p.add_argument("--seeds", help="e.g. 0-4 or 1,3,5 (default: each protocol's)")
     p.add_argument("--workers", type=_count("--workers", 1),
                    help="processes at a time (default 1; not with --ray)")
@@ -378,7 +408,11 @@ def build_parser(algo: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("leaderboard", help="print or write the leaderboard tables")
     p.add_argument("--board", default=str(BOARD), help="the leaderboard (default: %(default)s)")
     p.add_argument("--protocol", help="only this protocol's table")
-    p.add_argument("--format", choices=("md", "html", "json"), default="md")
+    p.add_argument("--format", choices=("md", "html", "json", "marl-eval"), default="md",
+                   help="md, html and json: the tables; marl-eval: every evaluation's episode "
+                        "returns in marl-eval's raw-data JSON (env -> task -> algorithm -> seed "
+                        "-> step), which marl-eval and BenchMARL read")
+    p.add_argument("--out", help="write to this file instead of printing")
     p.add_argument("--write", action="store_true",
                    help="write BOARD/README.md and the page BOARD/site/ (tables and plots)")
     p.set_defaults(func=cmd_leaderboard)

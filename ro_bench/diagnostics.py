@@ -20,11 +20,11 @@ says how much each basin deserves (``boltzmann_basin_shares``).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
 
+from ro_bench.evaluation import acting_copy
 from ro_bench.envs.differential_game import DifferentialGame, bowls
 from ro_bench.envs.stateless import StatelessGame
 from ro_bench.params import integer
@@ -74,6 +74,10 @@ def is_stateless(env: Any) -> bool:
 def measure(agent: Any, env: StatelessGame, samples: int = 1000, seed: int = 0) -> dict | None:
     """The ERO gap and mode coverage of ``agent`` on the stateless game ``env``, as JSON values.
 
+    Only a stateless game has one observation to sample the joint policy at and an exact best
+    response to measure the gap against: on any other env (Particle Gather, MaMuJoCo) it returns
+    None at once, having called and copied nothing.
+
     Returns ``{"ero_gap", "ero_gap_per_agent", "executed_reward", "mode_coverage", "modes",
     "samples"}`` (see the module docstring; ``modes`` are the two bowls' maximisers on a
     differential game, the optimal joint actions' indices on a matrix game, in the order of
@@ -102,7 +106,7 @@ def joint_actions(agent: Any, env: StatelessGame, samples: int, *, explore: bool
     """``samples`` joint actions of a copy of ``agent`` at the game's observation, as the game
     plays them (continuous ones clipped to the box, as float32; discrete ones as int64)."""
     obs, _ = env.reset(seed=seed)
-    actions = np.asarray(copy.deepcopy(agent).act(np.repeat(obs[:1], samples, axis=0),
+    actions = np.asarray(acting_copy(agent).act(np.repeat(obs[:1], samples, axis=0),
                                                   explore=explore))
     if env.discrete:
         return actions.astype(np.int64)

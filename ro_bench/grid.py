@@ -7,6 +7,10 @@ A plan file holds one entry per line, written as the options of ``ro-bench evalu
     svnr particle_gather --config update_every=4 --config value_samples=16
     masql max_of_three-s2=2.0 --config policy_lr=0.0031 --tuned tuned/masql.tuned.json
 
+``--cluster`` marks an entry meant for a cluster (the MaMuJoCo full track: 3M env steps a run):
+``select`` leaves it out unless asked for it, by ``--cluster`` on ``ro-bench grid`` or by naming
+its protocol, so that running the whole plan on one machine never starts it by accident.
+
 ``--tuned FILE`` names the provenance that ``ro-bench tune`` wrote with the config (relative
 paths from the plan's folder): the entry's RunResults carry it (``RunResult.tuning``) and its
 leaderboard row says "tuned", and the line's ``--config`` values must be the study's best.
@@ -47,6 +51,7 @@ class Entry:
     overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
     record_samples: int = 0
     tuned: str | None = None  # the .tuned.json file of the study that chose the config
+    cluster: bool = False  # a run for a cluster: only selected when asked for (see select)
 
     def config(self) -> dict[str, Any]:
         """The config (as JSON values) that this entry's runs train with."""
@@ -62,6 +67,8 @@ class Entry:
             words += ["--record-samples", str(self.record_samples)]
         if self.tuned:
             words += ["--tuned", self.tuned]
+        if self.cluster:
+            words.append("--cluster")
         return shlex.join(words)
 
     @property
@@ -103,6 +110,7 @@ def _line_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", action="append", default=[])
     parser.add_argument("--record-samples", type=int, default=0)
     parser.add_argument("--tuned")
+    parser.add_argument("--cluster", action="store_true")
     return parser
 
 
@@ -115,7 +123,8 @@ def parse_line(text: str, folder: Path | None = None) -> Entry:
     if tuned and folder is not None and not Path(tuned).is_absolute():
         tuned = str(Path(folder) / tuned)
     entry = Entry(args.algo, args.protocol, parse_kwargs(args.config),
-                  harness.check_record_samples(protocol, args.record_samples), tuned)
+                  harness.check_record_samples(protocol, args.record_samples), tuned,
+                  args.cluster)
     entry.config()  # unknown algorithms, config keys and value types fail here
     entry.tuning()  # a tuned entry's provenance must be readable and match
     return entry
@@ -146,11 +155,13 @@ def read_plan(path: Path) -> list[Entry]:
 
 
 def select(entries: Sequence[Entry], algos: Iterable[str] = (),
-           protocol_names: Iterable[str] = ()) -> list[Entry]:
+           protocol_names: Iterable[str] = (), cluster: bool = False) -> list[Entry]:
     """The entries whose algorithm is in ``algos`` and protocol in ``protocol_names`` (an empty
-    filter keeps all). A name that matches no entry is an error naming the nearest one, and so
-    is a choice that leaves nothing to run."""
+    filter keeps all); an entry marked ``--cluster`` only with ``cluster`` or when its protocol
+    is named. A name that matches no entry is an error naming the nearest one, and so is a
+    choice that leaves nothing to run."""
     algos, protocol_names = list(algos), list(protocol_names)
+    entries = [e for e in entries if cluster or not e.cluster or e.protocol in protocol_names]
     for wanted, have, what in ((algos, {e.algo for e in entries}, "algorithm"),
                                (protocol_names, {e.protocol for e in entries}, "protocol")):
         for name in wanted:

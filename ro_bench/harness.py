@@ -3,14 +3,20 @@
 ``train`` builds the protocol's training and evaluation env batches and the agent, then loops:
 ``act(explore=True)``, step the envs, ``observe``, ``update``, until the protocol's budget of env
 steps is spent exactly. At each of the protocol's evaluation points it evaluates with
-``explore=False`` on the separate evaluation batch, checks decentralized execution, logs the
-curve, and writes a checkpoint that ``resume=True`` picks up; what ``update()`` returns is logged
-as it trains (``ro_bench.run_log``: CSV, and TensorBoard when installed). Algorithms are found by
-name (``ro_bench.algorithms``) and meet the harness through ``ro_bench.agents``. With
+``explore=False`` on the separate evaluation batch (``eval_episodes`` episodes; the last point
+plays ``final_eval_episodes``), keeps the metric, the mean and every episode's return, checks
+decentralized execution, logs the curve, and, every ``checkpoint_every`` env steps and at the
+end, writes a checkpoint that ``resume=True`` picks up (a resumed run replays the evaluations
+after its checkpoint to the same numbers, so it continues exactly); what ``update()`` returns is
+logged as it trains (``ro_bench.run_log``: CSV, and TensorBoard when installed). Algorithms are
+found by name (``ro_bench.algorithms``) and meet the harness through ``ro_bench.agents``. With
 ``record_samples=N`` on a stateless game it also records, at each evaluation point, ``N`` joint
 actions of the perceived policy (``explore=True``) with their team rewards. It ends by
-measuring the final agent's RO diagnostics (stateless games only) and writing the run's
-``RunResult`` to ``result.json`` in the run directory.
+measuring the final agent's RO diagnostics (stateless games only: elsewhere, MaMuJoCo included,
+nothing is measured and ``diagnostics`` is null) and writing the run's ``RunResult`` to
+``result.json`` in the run directory. Whether a run succeeded is decided by the protocol
+(``Protocol.succeeded``; null where it defines no success), asked before the first step so that
+a protocol that cannot score fails before any compute is spent.
 
 Sampling and diagnostics call copies of the agent only, so they never change the training numbers.
 
@@ -73,14 +79,16 @@ def train(
 
     ``record_samples``: joint actions to sample with ``explore=True`` at each evaluation point
     and keep in the RunResult's ``action_samples`` (stateless games only; 0 records none).
-    ``on_evaluation(env_steps, metric)`` is called after each evaluation, once its checkpoint is
-    written; an exception it raises stops the run there (tuning prunes trials so), resumable.
+    ``on_evaluation(env_steps, metric)`` is called after each evaluation, once its checkpoint (if
+    one is due) is written; an exception it raises stops the run there (tuning prunes trials so),
+    resumable from the last checkpoint.
     ``tuning``: the provenance of a tuned config (``RunResult.tuning``), recorded as given.
     """
     protocol = protocols.get(protocol_name)
     agent_cls, config_cls = algorithms.get(algo)
     config = make_config(config_cls, protocol, overrides)
     record_samples = check_record_samples(protocol, record_samples)
+    protocol.success_threshold  # noqa: B018  (a protocol that cannot score fails before training)
     directory = run_dir(out, protocol_name, algo, seed, tuning is not None)
     directory.mkdir(parents=True, exist_ok=True)
     values = to_dict(config)
@@ -109,12 +117,14 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
     eval_env = ro_bench.make_vec(protocol.env_id, protocol.eval_episodes, **protocol.env_kwargs)
     agent = agent_cls(config, agents.EnvSpaces.from_vec(env), seed)
     obs, _ = env.reset(seed=seed)
-    state = {"steps": 0, "curve": [], "returns": [], "decentralized": True, "wall_time_s": 0.0,
-             "action_samples": []}
+    state = {"steps": 0, "curve": [], "returns": [], "episode_returns": [], "decentralized": True,
+             "wall_time_s": 0.0, "action_samples": []}
     restored = checkpoint.load(directory, env, agent) if resume else None
     if restored is not None:
         state, obs = restored
         state.setdefault("action_samples", [])  # a checkpoint from before samples were recorded
+        # A checkpoint from before per-episode returns were kept: the run records none.
+        state.setdefault("episode_returns", None)
     log = RunLog(directory, protocol.budget, state["steps"], state["curve"], state["returns"])
     points = [p for p in protocol.eval_points() if p >= state["steps"]]
     if state["curve"] and points and points[0] == state["curve"][-1][0]:
@@ -129,9 +139,16 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
             state["steps"] += env.num_envs
             log.update(state["steps"], metrics)
             bar.update(env.num_envs)
-        metric, episode_return = evaluate(agent, eval_env, EVAL_SEED + seed)
+        final = point == protocol.budget
+        if final and protocol.final_episodes != protocol.eval_episodes:
+            eval_env.close()  # the final evaluation's larger batch (marl-eval's absolute metric)
+            eval_env = ro_bench.make_vec(protocol.env_id, protocol.final_episodes,
+                                         **protocol.env_kwargs)
+        evaluation = evaluate(agent, eval_env, EVAL_SEED + seed)
+        metric = evaluation.metric(protocol.metric)
         eval_obs, _ = eval_env.reset(seed=EVAL_SEED + seed)
-        state["decentralized"] &= is_decentralized(agent, eval_obs, np.random.default_rng(seed))
+        state["decentralized"] &= is_decentralized(agent, eval_obs[:protocol.eval_episodes],
+                                                   np.random.default_rng(seed))
         if record_samples:
             actions, rewards = diagnostics.perceived_samples(agent, eval_env, record_samples,
                                                              EVAL_SEED + seed)
@@ -139,10 +156,13 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
                                             "actions": actions.tolist(),
                                             "rewards": rewards.tolist()})
         state["curve"].append([state["steps"], metric])
-        state["returns"].append(episode_return)
-        log.evaluation(state["steps"], metric, episode_return)
+        state["returns"].append(evaluation.mean_return)
+        if state["episode_returns"] is not None:
+            state["episode_returns"].append(evaluation.episode_returns.tolist())
+        log.evaluation(state["steps"], metric, evaluation.mean_return)
         state["wall_time_s"] = time.perf_counter() - started
-        checkpoint.save(directory, state["steps"], state, env, obs, agent)
+        if protocol.checkpoint_due(state["steps"]):
+            checkpoint.save(directory, state["steps"], state, env, obs, agent)
         if on_evaluation is not None:
             on_evaluation(state["steps"], metric)
     bar.close()
@@ -163,7 +183,7 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
         curve=tuple((int(s), float(m)) for s, m in state["curve"]),
         final_metric=state["curve"][-1][1],
         final_return=state["returns"][-1],
-        success=state["curve"][-1][1] >= protocol.success_threshold,
+        success=protocol.succeeded(state["curve"][-1][1]),
         decentralized=state["decentralized"],
         code_revision=code_revision,
         packages=packages,
@@ -174,6 +194,7 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
         action_samples=tuple(state["action_samples"]),
         returns=tuple(state["returns"]),
         tuning=tuning,
+        episode_returns=tuple(map(tuple, state["episode_returns"] or ())),
     )
     result.write(directory / "result.json")
     return result

@@ -11,7 +11,8 @@ show:
   rliable (``BOOTSTRAP_REPS`` resamples from a fixed random state, so a table regenerates
   identically);
 - what each seed reached (below each table);
-- the success rate (seeds whose final metric reached the protocol's success threshold);
+- the success rate (seeds whose final metric reached the protocol's success threshold), "–"
+  where the protocol defines no success (MaMuJoCo: no optimum);
 - the env steps each seed trained for and the median wall time;
 - whether every seed's execution was verified decentralized;
 - the ERO gap and the mode coverage (``ro_bench.diagnostics``), averaged over seeds, on the
@@ -28,6 +29,10 @@ Every string a table shows is escaped for its format: HTML by ``html.escape``, M
 backslash before each character Markdown gives a meaning to, and commands as code spans fenced
 by more backticks than they hold. A submitted name or command can change no table but its own
 cell.
+
+A protocol with the paper's figures gets its table even before any entry is run (the MaMuJoCo
+full track beside Table 1), its rows marked "not run". Each protocol's line states its note
+(``Protocol.note``), e.g. that the MaMuJoCo CPU track is not comparable with the paper.
 
 Entries are ranked by IQM. Per protocol family (the env family: matrix, differential, particle,
 mamujoco) a probability-of-improvement matrix P(X > Y), averaged over the family's protocols that
@@ -108,7 +113,10 @@ class Entry:
         return float(self.finals.std())
 
     @property
-    def success_rate(self) -> float:
+    def success_rate(self) -> float | None:
+        """The share of seeds that succeeded; None where the protocol defines no success."""
+        if any(r.success is None for r in self.results):
+            return None
         return sum(r.success for r in self.results) / len(self.results)
 
     @property
@@ -257,7 +265,8 @@ def read_entries(board: Path = BOARD, protocol: str | None = None) -> dict[str, 
 
 
 def read_tables(board: Path, names: list[str]) -> dict[str, list[Entry]]:
-    """``read_entries`` of the protocols ``names``, for a caller holding the board's lock."""
+    """``read_entries`` of the protocols ``names``, for a caller holding the board's lock. A
+    protocol with no entry has a table only if the paper reports figures on it."""
     tables: dict[str, list[Entry]] = {}
     for name in names:
         entries = []
@@ -268,7 +277,7 @@ def read_tables(board: Path, names: list[str]) -> dict[str, list[Entry]]:
                 iqm, ci = iqm_with_ci(np.array([r.final_metric for r in results]))
                 entries.append(Entry(name, results[0].algorithm, tuple(results), iqm, ci,
                                      verify.status(directory, results)))
-        if entries:
+        if entries or missing_paper_rows(name, []):
             tables[name] = sorted(entries, key=lambda e: (-e.iqm, e.name))
     return tables
 
@@ -371,10 +380,16 @@ def _cells(rank: int, e: Entry, markdown: bool = False) -> list[str]:
     return [str(rank), markdown_text(e.label) if markdown else e.label,
             f"{e.mean:.2f} ± {e.std:.2f}", *also,
             f"{e.iqm:.2f} [{e.iqm_ci[0]:.2f}, {e.iqm_ci[1]:.2f}]",
-            f"{e.success_rate:.0%} ({sum(r.success for r in e.results)}/{len(e.results)})",
+            _success_cell(e),
             paper_cell, ero, coverage, ", ".join(f"{s:,}" for s in e.env_steps),
             f"{e.median_wall_time_s:.1f} s", "yes" if e.decentralized else "**no**",
             "–" if e.verification is None else e.verification.cell()]
+
+
+def _success_cell(e: Entry) -> str:
+    if e.success_rate is None:
+        return "–"
+    return f"{e.success_rate:.0%} ({sum(r.success for r in e.results)}/{len(e.results)})"
 
 
 def per_seed(name: str, e: Entry) -> tuple[str, str]:
@@ -397,10 +412,13 @@ def _protocol_line(name: str) -> str:
     p = protocols.get(name)
     kwargs = ", ".join(f"{k}={v}" for k, v in p.env_kwargs.items())
     env = f"{p.env_id}({kwargs})" if kwargs else p.env_id
+    scoring = p.scoring()
+    episodes = f"{p.eval_episodes} evaluation episodes every {p.eval_every:,} env steps" + (
+        f", {p.final_episodes} at the end" if p.final_episodes != p.eval_episodes else "")
+    note = f". {p.note[0].upper()}{p.note[1:]}" if p.note else ""
     return (f"env `{env}` v{p.version}, budget {p.budget:,} env steps, seeds "
             f"{_seed_text(list(p.seeds))} (tuning on {_seed_text(list(p.tuning_seeds))}), "
-            f"metric {p.metric} (optimum {p.optimum:g}, trap {p.trap:g}, success at >= "
-            f"{p.success_threshold:g}){_level_note(name)}")
+            f"metric {p.metric} ({scoring}), {episodes}{_level_note(name)}{note}")
 
 
 def _level_note(name: str) -> str:
@@ -433,12 +451,13 @@ def to_markdown(tables: dict[str, list[Entry]],
         rows = [_cells(k + 1, e, markdown=True) for k, e in enumerate(entries)]
         rows += [_paper_only_cells(row) for row in missing_paper_rows(name, entries)]
         lines += ["| " + " | ".join(cells) + " |" for cells in rows]
-        lines += ["", "Per seed:", ""]
-        for e in entries:
-            shown, seeds = per_seed(name, e)
-            lines.append(f"- {markdown_text(e.label)} ({markdown_text(shown)}): {seeds}")
-        lines += ["", "Re-run:", ""]
-        lines += [f"- {markdown_text(e.label)}: {markdown_code(e.command)}" for e in entries]
+        if entries:
+            lines += ["", "Per seed:", ""]
+            for e in entries:
+                shown, seeds = per_seed(name, e)
+                lines.append(f"- {markdown_text(e.label)} ({markdown_text(shown)}): {seeds}")
+            lines += ["", "Re-run:", ""]
+            lines += [f"- {markdown_text(e.label)}: {markdown_code(e.command)}" for e in entries]
         lines.append("")
         lines += [f"![{caption}]({file})\n" for file, caption in images.get(name, [])]
     lines += ["## Probability of improvement", "",
@@ -499,13 +518,14 @@ def to_html(tables: dict[str, list[Entry]], images: dict[str, list[tuple[str, st
             parts.append("<tr>" + "".join(f"<td>{esc(c).replace('**', '')}</td>" for c in cells)
                          + "</tr>")
         parts.append("</tbody></table>")
-        parts.append("<details><summary>Per seed</summary><ul>")
-        parts += [f"<li>{esc(e.label)} ({esc(per_seed(name, e)[0])}): "
-                  f"{esc(per_seed(name, e)[1])}</li>" for e in entries]
-        parts.append("</ul></details>")
-        parts.append("<details><summary>Re-run</summary><ul>")
-        parts += [f"<li>{esc(e.label)}: <code>{esc(e.command)}</code></li>" for e in entries]
-        parts.append("</ul></details>")
+        if entries:
+            parts.append("<details><summary>Per seed</summary><ul>")
+            parts += [f"<li>{esc(e.label)} ({esc(per_seed(name, e)[0])}): "
+                      f"{esc(per_seed(name, e)[1])}</li>" for e in entries]
+            parts.append("</ul></details>")
+            parts.append("<details><summary>Re-run</summary><ul>")
+            parts += [f"<li>{esc(e.label)}: <code>{esc(e.command)}</code></li>" for e in entries]
+            parts.append("</ul></details>")
         parts += _figures(images.get(name, []))
         parts.append("</section>")
     parts.append("<h2>Probability of improvement</h2>")

@@ -33,7 +33,7 @@ increasing and none after ``env_steps``.
 
 ``config``, ``hardware``, ``diagnostics`` and each action-sample record are kept in their JSON
 form (tuples become lists, numbers in lists of floats become floats), ``curve`` as a tuple of
-tuples, ``returns``, ``command`` and ``action_samples`` as tuples, so
+tuples, ``episode_returns`` likewise, ``returns``, ``command`` and ``action_samples`` as tuples, so
 ``RunResult.from_json(r.to_json()) == r`` holds exactly.
 
 Schema versions
@@ -53,6 +53,12 @@ Schema versions
          "tuning_seeds": [int, ...], "protocol_version": int}
 
     An older document reads as ``tuning=None``.
+    5: adds ``episode_returns``: every evaluation's per-episode returns (the episodes of the
+    protocol's ``eval_episodes``, ``final_eval_episodes`` at the last point), one list per curve
+    point whose mean is that point's entry of ``returns``; ``()`` only for a run resumed from a
+    checkpoint written before they were kept. ``success`` may be null: the protocol defines no
+    success (an env without an optimum, as MaMuJoCo). An older document reads as
+    ``episode_returns=()``, and its ``success`` must be true or false.
 """
 
 from __future__ import annotations
@@ -63,6 +69,7 @@ import math
 import os
 import platform
 import re
+import secrets
 import shlex
 import subprocess
 from dataclasses import dataclass, fields
@@ -73,10 +80,12 @@ from typing import Any, Callable
 from ro_bench.atomic import atomic_write
 from ro_bench.params import nearest
 
-SCHEMA_VERSION = 4
-SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3, 4)
+SCHEMA_VERSION = 5
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3, 4, 5)
 # Fields newer than schema version 1, and the version that added each.
-ADDED_IN = {"diagnostics": 2, "action_samples": 2, "returns": 3, "tuning": 4}
+ADDED_IN = {"diagnostics": 2, "action_samples": 2, "returns": 3, "tuning": 4,
+            "episode_returns": 5}
+NULL_SUCCESS = 5  # the first schema version in which ``success`` may be null (no success)
 COMMAND_AS_ARGV = 3  # the first schema version storing ``command`` as a list of words
 # Caps on a document: the largest entry of record (SVNR with 100 action samples per evaluation)
 # is about 0.3 MB and 6 levels deep.
@@ -159,7 +168,8 @@ class RunResult:
     """``(env_steps, metric)`` evaluation points; any sequence of pairs is accepted."""
     final_metric: float
     final_return: float
-    success: bool
+    success: bool | None
+    """Whether the final metric reached the protocol's threshold; None: the protocol has none."""
     decentralized: bool
     code_revision: str
     """Git commit of the ro-bench checkout, ``+dirty`` if tracked files changed, or "unknown"."""
@@ -175,6 +185,8 @@ class RunResult:
     """The mean episode return at each curve point (schema 3; ``()`` in older documents)."""
     tuning: dict | None = None
     """The study that tuned this entry's config (schema 4), or None: hand-set or defaults."""
+    episode_returns: tuple[tuple[float, ...], ...] = ()
+    """Each evaluation's per-episode returns, one tuple per curve point (schema 5)."""
 
     def __post_init__(self) -> None:
         as_argv = self.schema_version >= COMMAND_AS_ARGV if isinstance(self.schema_version, int) \
@@ -213,13 +225,38 @@ class RunResult:
         if self.schema_version >= ADDED_IN["returns"] and len(self.returns) != len(self.curve):
             raise RunResultError(f"{len(self.returns)} returns for {len(self.curve)} curve "
                                  "points: one per point", "returns")
+        if self.success is None and self.schema_version < NULL_SUCCESS:
+            raise RunResultError(f"must be true or false in schema version {self.schema_version} "
+                                 f"(null, no success, from version {NULL_SUCCESS})", "success")
+        if self.episode_returns:
+            self._check_episode_returns()
+
+    def _check_episode_returns(self) -> None:
+        """One list per curve point, each averaging to that point's ``returns`` entry."""
+        if len(self.episode_returns) != len(self.curve):
+            raise RunResultError(f"{len(self.episode_returns)} lists for {len(self.curve)} curve "
+                                 "points: one per point", "episode_returns")
+        for k, (episodes, mean) in enumerate(zip(self.episode_returns, self.returns)):
+            average = math.fsum(episodes) / len(episodes)
+            if not math.isclose(average, mean, rel_tol=1e-9, abs_tol=1e-9):
+                raise RunResultError(f"point {k}: the episodes average {average!r}, but returns "
+                                     f"holds {mean!r}", "episode_returns")
 
     def to_json(self) -> str:
-        """The document: sorted keys, indent 2, floats in shortest round-trip form."""
+        """The document: sorted keys, indent 2, floats in shortest round-trip form; each
+        evaluation's episode returns on one line (1000 episodes a point on the games: one number
+        a line would make the file half again as large)."""
         doc = {name: getattr(self, name) for name in _field_names(self.schema_version)}
         if self.schema_version < COMMAND_AS_ARGV:
             doc["command"] = shlex.join(self.command)
-        return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False)
+        if not self.episode_returns:
+            return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False)
+        marker = f"episode-returns-{secrets.token_hex(8)}-"
+        doc["episode_returns"] = [f"{marker}{k}" for k in range(len(self.episode_returns))]
+        text = json.dumps(doc, indent=2, sort_keys=True, allow_nan=False)
+        for k, episodes in enumerate(self.episode_returns):
+            text = text.replace(f'"{marker}{k}"', json.dumps(list(episodes), allow_nan=False), 1)
+        return text
 
     def write(self, path: str | os.PathLike) -> None:
         """Write atomically: readers see the old file or the whole new one, never a part."""
@@ -421,6 +458,22 @@ def _returns(value: object) -> tuple[float, ...]:
     return tuple(_floats(value, "returns"))
 
 
+def _success(value: object) -> bool | None:
+    return None if value is None else _boolean(value)
+
+
+def _episode_returns(value: object) -> tuple[tuple[float, ...], ...]:
+    if not isinstance(value, (list, tuple)):
+        raise _fail("a list of per-episode return lists, one per curve point", value)
+    points = []
+    for k, episodes in enumerate(value):
+        returns = _floats(episodes, f"point {k}")
+        if not returns:
+            raise RunResultError(f"point {k} holds no episode: each evaluation plays at least one")
+        points.append(tuple(returns))
+    return tuple(points)
+
+
 def _schema_version(value: object) -> int:
     version = _count(value)
     if version not in SUPPORTED_SCHEMA_VERSIONS:
@@ -586,7 +639,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "curve": _curve,
     "final_metric": _finite,
     "final_return": _finite,
-    "success": _boolean,
+    "success": _success,
     "decentralized": _boolean,
     "code_revision": _text,
     "packages": _packages,
@@ -596,6 +649,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "action_samples": _action_samples,
     "returns": _returns,
     "tuning": _tuning,
+    "episode_returns": _episode_returns,
 }
 
 

@@ -49,6 +49,8 @@ def figure_plan(tables: dict[str, list[leaderboard.Entry]]
                      "level's random-action rates of 'both in' and 'exactly one in'",
                      partial(_gather_severity, gather)))
     for name, entries in tables.items():
+        if not entries:  # a table of the paper's figures alone: no curves to draw
+            continue
         by_algo = {e.name: list(e.results) for e in entries}
         plan.append((name, f"curves_{_file(name)}.png",
                      f"{name}: learning curves, mean ± std over seeds (Figure 4)",

@@ -154,8 +154,11 @@ def _check_consistency(path: Path | str, result: RunResult, protocol: protocols.
     if result.returns and result.final_return != result.returns[-1]:
         raise SubmissionError("final", path, f"final_return {result.final_return!r} is not the "
                               f"last of returns, {result.returns[-1]!r}")
-    reached = result.final_metric >= protocol.success_threshold
-    if result.success != reached:
+    reached = protocol.succeeded(result.final_metric)
+    if reached is None and result.success is not None:
+        raise SubmissionError("success", path, f"success is {result.success}, but protocol "
+                              f"{protocol.name} defines no success: it must be null")
+    if reached is not None and result.success != reached:
         raise SubmissionError("success", path, f"success is {result.success}, but the final "
                               f"metric {result.final_metric!r} {'>=' if reached else '<'} the "
                               f"protocol's success threshold {protocol.success_threshold!r}")

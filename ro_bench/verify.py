@@ -10,11 +10,12 @@ its ``command`` is parsed by ``ro_bench.command.parse`` and trained again with
 algorithm here selects a GPU). Seeds run in this process one after the other, or with
 ``workers > 1`` in a pool through ``harness.train_many``.
 
-Compared (``COMPARED``), exactly: protocol, protocol_version, algorithm, seed, config,
-config_hash, env_steps, curve, returns, final_metric, final_return, success, decentralized,
-diagnostics and action_samples: every number the harness derives from the seed, and every fact
-that selects the run. A field an older schema does not record is not compared, and the report
-says so (schema 2 has no ``returns``; schema 1 neither ``diagnostics`` nor ``action_samples``).
+Compared (``COMPARED``), exactly: protocol, protocol_version, algorithm, seed, config, config_hash,
+env_steps, curve, returns, episode_returns, final_metric, final_return, success, decentralized,
+diagnostics and action_samples: every number the harness derives from the seed, and every fact that
+selects the run. A field an older schema does not record is not compared, and the report says so
+(schema 4 has no ``episode_returns``; schema 2 no ``returns``; schema 1 neither ``diagnostics`` nor
+``action_samples``).
 Floats match when their bits do (``float.hex``), so ``-0.0`` differs from ``0.0``: a file of
 record holds the shortest repr of each float, which reads back to the very same bits, so an
 honest re-run reproduces even the sign of a zero. Types match too (``1`` is not ``1.0``, ``true``
@@ -82,8 +83,8 @@ from ro_bench.results import ADDED_IN, RunResult, RunResultError, environment_in
 from ro_bench.submit import BOARD, record_path
 
 COMPARED = ("protocol", "protocol_version", "algorithm", "seed", "config", "config_hash",
-            "env_steps", "curve", "returns", "final_metric", "final_return", "success",
-            "decentralized", "diagnostics", "action_samples")
+            "env_steps", "curve", "returns", "episode_returns", "final_metric", "final_return",
+            "success", "decentralized", "diagnostics", "action_samples")
 NOT_COMPARED = ("wall_time_s", "hardware", "packages", "code_revision", "command",
                 "schema_version", "tuning")
 RECORD = "verification.json"

@@ -21,10 +21,24 @@ SMALL = protocols.Protocol("test-particle_gather", 1, "particle_gather", budget=
                            eval_every=250, eval_episodes=8)
 SMALL_GAME = protocols.Protocol("test-max_of_three", 1, "max_of_three", budget=1000,
                                 eval_every=250, eval_episodes=100)
+# A MaMuJoCo protocol in miniature: episodes of 20 steps, 4 evaluation episodes (8 at the end), a
+# checkpoint every other evaluation, no success (no optimum).
+SMALL_MUJOCO = protocols.Protocol(
+    "test-mamujoco", 1, "mamujoco_halfcheetah_2x3", {"max_episode_steps": 20}, budget=80,
+    eval_every=20, eval_episodes=4, final_eval_episodes=8, checkpoint_every=40,
+    metric="mean_episode_return", has_success=False)
+# Success on an env without an optimum: the harness must refuse it before training.
+UNSCORABLE = protocols.Protocol("test-mamujoco-unscorable", 1, "mamujoco_halfcheetah_2x3",
+                                {"max_episode_steps": 20}, budget=40, eval_every=20,
+                                eval_episodes=2, metric="mean_episode_return")
+# Max of Three with a checkpoint every other evaluation.
+SPARSE_CHECKPOINTS = protocols.Protocol("test-max_of_three-sparse", 1, "max_of_three",
+                                        budget=1000, eval_every=250, eval_episodes=10,
+                                        checkpoint_every=500)
 
 
 def register_small_protocol() -> None:
-    for protocol in (SMALL, SMALL_GAME):
+    for protocol in (SMALL, SMALL_GAME, SMALL_MUJOCO, UNSCORABLE, SPARSE_CHECKPOINTS):
         if protocol.name not in protocols.list():
             protocols.register(protocol)
 

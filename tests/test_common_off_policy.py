@@ -164,3 +164,30 @@ def test_load_refuses_the_files_of_another_agent(tmp_path) -> None:
 
     with pytest.raises(ValueError, match="holds the state of another agent"):
         Other(CountingConfig(), make_spaces(n=2), seed=0).load(tmp_path)
+
+
+def test_truncation_is_bootstrapped_and_termination_is_not() -> None:
+    """Gymnasium's episode ends: a truncated step (time limit) still has a future, so its target
+    bootstraps from the final observation; a terminated one has none. The base replays
+    ``terminated`` only, and the targets read ``1 - terminated``."""
+    from ro_bench_zoo.maddpg import critic_targets
+    from ro_bench_zoo.mmq import maxmax_target
+
+    agent = Counting(CountingConfig(), make_spaces(n=2, act_dim=3, obs_dim=4), 0)
+    agent.buffer = agent.make_buffer(("obs", "next_obs", "terminated"), stream=2, name="ends")
+    obs = np.zeros((2, 2, 4), np.float32)
+    final = np.arange(16, dtype=np.float32).reshape(2, 2, 4) + 1  # the final, not the reset, obs
+    ends = np.array([[False, False], [True, True]])  # env 0: truncated; env 1: terminated
+    agent.observe(Transitions.from_step(
+        obs=obs, state=obs[:, 0], actions=np.zeros((2, 2, 3), np.float32),
+        rewards=np.ones((2, 2)), next_obs=final, next_state=final[:, 0],
+        terminated=ends, truncated=~ends))
+    stored = agent.buffers["ends"]._data
+    assert stored["terminated"][:2].tolist() == [False, True]
+    np.testing.assert_array_equal(stored["next_obs"][:2], final)
+    rewards, terminated = torch.tensor([1.0, 1.0]), torch.as_tensor(stored["terminated"][:2])
+    next_q = torch.tensor([[10.0, 10.0]])  # [N agents = 1, B]
+    assert critic_targets(rewards, terminated, next_q, 0.9).tolist() == [[10.0, 1.0]]
+    y, _ = maxmax_target(torch.tensor([[1.0], [1.0]]), terminated, torch.tensor([[10.0], [10.0]]),
+                         0.9)
+    assert y.tolist() == [10.0, 1.0]

@@ -71,13 +71,34 @@ def test_select_filters_and_names_the_nearest_entry():
     chosen = grid.select(entries, ["svnr", "mmq"], ["particle_gather"])
     assert [(e.algo, e.protocol) for e in chosen] == [("svnr", "particle_gather"),
                                                       ("mmq", "particle_gather")]
-    assert grid.select(entries) == entries
+    assert grid.select(entries) == [e for e in entries if not e.cluster]
     with pytest.raises(ValueError, match="'particle_gater'.*'particle_gather'"):
         grid.select(entries, protocol_names=["particle_gater"])
     with pytest.raises(ValueError, match="'romeo'.*'rommeo'"):
         grid.select(entries, algos=["romeo"])
     with pytest.raises(ValueError, match="no planned entry runs svnr-m on climbing"):
         grid.select(entries, ["svnr-m"], ["climbing"])
+
+
+def test_cluster_entries_run_only_when_asked_for(tmp_path):
+    path = tmp_path / "plan.txt"
+    path.write_text("random max_of_two\nrandom climbing --cluster\nfixed climbing --cluster\n")
+    entries = grid.read_plan(path)
+    assert [e.cluster for e in entries] == [False, True, True]
+    assert entries[1].command() == "random climbing --cluster"
+    assert grid.select(entries) == entries[:1]
+    assert grid.select(entries, cluster=True) == entries
+    assert grid.select(entries, protocol_names=["climbing"]) == entries[1:]
+    assert grid.select(entries, ["fixed"], cluster=True) == entries[2:]
+    planned = grid.read_plan(PLAN)
+    full = [e for e in planned if e.protocol.startswith("mamujoco_full-")]
+    assert full and all(e.cluster for e in full)
+    assert not any(e.cluster for e in planned if e not in full)
+    # MaMuJoCo: one update round per 10 env steps on the CPU track, the defaults on the full one
+    cpu = [e for e in planned if e.protocol.startswith("mamujoco_cpu-")]
+    assert len(cpu) == len(full) == 4 * 7
+    assert all(e.overrides == ({} if e.algo == "random" else {"update_every": 10}) for e in cpu)
+    assert all(e.overrides == {} for e in full)
 
 
 def test_jobs_start_with_the_longest_protocol():

@@ -17,7 +17,8 @@ import pytest
 
 from ro_bench import algorithms
 from ro_bench.agents import EnvSpaces  # noqa: E402
-from harness_doubles import SMALL, SMALL_GAME, Centralized, Spy, register_small_protocol
+from harness_doubles import (SMALL, SMALL_GAME, SMALL_MUJOCO, SPARSE_CHECKPOINTS, UNSCORABLE,
+                             Centralized, Spy, register_small_protocol)
 from ro_bench import diagnostics, harness, protocols
 from ro_bench.cli import main
 from ro_bench.evaluation import is_decentralized
@@ -26,7 +27,7 @@ from ro_bench.results import RunResult, RunResultError
 TESTS = Path(__file__).parent
 NUMBERS = ("curve", "final_metric", "final_return", "success", "decentralized", "env_steps",
            "config", "config_hash", "seed", "protocol", "protocol_version", "algorithm",
-           "diagnostics", "action_samples")
+           "diagnostics", "action_samples", "returns", "episode_returns")
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +75,9 @@ def test_same_seed_same_numbers(tmp_path):
 def test_killed_run_resumes_to_the_same_numbers(tmp_path, protocol, record):
     script = [sys.executable, str(TESTS / "harness_doubles.py")]
     flags = ["--record-samples", str(record)] if record else []
-    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    # The doubles, then whatever ro-bench this process tests (a source tree on PYTHONPATH).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, (str(TESTS), os.environ.get("PYTHONPATH"))))}
     run = harness.run_dir(tmp_path / "killed", protocol.name, "harness_doubles:SlowRandom", 3)
     latest = run / "checkpoints" / "LATEST"
     process = subprocess.Popen(script + [str(tmp_path / "killed")] + flags, env=env)
@@ -218,6 +221,11 @@ def test_protocol_numbers():
         q = protocols.get(name)
         assert (q.budget, q.eval_episodes, q.seeds) == (5000, 1000, (0, 1, 2, 3, 4))
     assert protocols.get("max_of_three-s2=2.0").env_kwargs == {"s2": 2.0}
+    for name in protocols.list():  # the protocols before MaMuJoCo's are unchanged
+        q = protocols.get(name)
+        if not name.startswith(("mamujoco", "test-")):
+            assert (q.final_episodes, q.checkpoint_every, q.has_success, q.version) == (
+                q.eval_episodes, None, True, 2 if name in ("climbing", "penalty-k=-100") else 1)
     assert dataclasses.is_dataclass(p)
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.budget = 1
@@ -364,3 +372,131 @@ def test_diagnose_refuses_particle_gather(tmp_path, capsys):
     harness.train("random", SMALL.name, 0, tmp_path, progress=False)
     assert main(["diagnose", "--run", str(harness.run_dir(tmp_path, SMALL.name, "random", 0))]) == 2
     assert "diagnose measures stateless games" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------- episodic tasks (MaMuJoCo)
+
+
+def test_an_episodic_protocol_keeps_every_episode_and_plays_more_at_the_end(tmp_path,
+                                                                             monkeypatch):
+    pytest.importorskip("gymnasium_robotics")
+    from ro_bench import checkpoint
+    from ro_bench.evaluation import evaluate
+    import ro_bench
+
+    saved = []
+    save = checkpoint.save
+    monkeypatch.setattr(checkpoint, "save", lambda d, step, *a: saved.append(step)
+                        or save(d, step, *a))
+    result = harness.train("random", SMALL_MUJOCO.name, 1, tmp_path, progress=False)
+    assert [p for p, _ in result.curve] == [0, 20, 40, 60, 80]
+    assert [len(e) for e in result.episode_returns] == [4, 4, 4, 4, 8]
+    assert saved == [0, 40, 80]  # every checkpoint_every env steps, and at the end
+    # The metric is the mean episode return, and the summary is the final, larger evaluation.
+    assert [m for _, m in result.curve] == list(result.returns)
+    assert result.returns == tuple(float(np.mean(e)) for e in result.episode_returns)
+    assert result.final_metric == result.final_return == result.returns[-1]
+    assert result.success is None and result.diagnostics is None
+    assert RunResult.read(harness.run_dir(tmp_path, SMALL_MUJOCO.name, "random", 1)
+                          / "result.json") == result
+    harness.load_agent(harness.run_dir(tmp_path, SMALL_MUJOCO.name, "random", 1))  # the end's
+    # The final evaluation's first eval_episodes episodes are an ordinary evaluation's.
+    small = ro_bench.make_vec(SMALL_MUJOCO.env_id, 4, **SMALL_MUJOCO.env_kwargs)
+    large = ro_bench.make_vec(SMALL_MUJOCO.env_id, 8, **SMALL_MUJOCO.env_kwargs)
+    fixed = harness_fixed_agent(small)
+    assert np.array_equal(evaluate(fixed, small, 7).episode_returns,
+                          evaluate(fixed, large, 7).episode_returns[:4])
+
+
+def harness_fixed_agent(vec):
+    """The fixed agent (deterministic, batch-size independent) on ``vec``'s spaces."""
+    agent_cls, config_cls = algorithms.get("fixed")
+    spaces = EnvSpaces.from_vec(vec)
+    width = int(np.prod(spaces.action_spaces[0].shape))
+    return agent_cls(config_cls(actions=[0.3] * (spaces.n_agents * width)), spaces, 0)
+
+
+def test_a_protocol_that_cannot_score_fails_before_training(tmp_path):
+    pytest.importorskip("gymnasium_robotics")
+    Spy.calls = []
+    with pytest.raises(ValueError, match="test-mamujoco-unscorable.*has no optimum.*"
+                                         "has_success=False"):
+        harness.train("harness_doubles:Spy", UNSCORABLE.name, 0, tmp_path, progress=False)
+    assert Spy.calls == []  # not one env step was spent
+    assert "cannot place a success threshold" in UNSCORABLE.scoring()  # shown, never raised
+
+
+def test_a_run_killed_between_checkpoints_resumes_to_the_same_numbers(tmp_path):
+    """With checkpoint_every = 2 evaluations, a run stopped after the evaluation at 750 (last
+    checkpoint: 500) replays the evaluation at 750 on resume and ends as one never stopped."""
+
+    def stop_at_750(steps: int, metric: float) -> None:
+        if steps == 750:
+            raise KeyboardInterrupt
+
+    name = SPARSE_CHECKPOINTS.name
+    with pytest.raises(KeyboardInterrupt):
+        harness.train("random", name, 2, tmp_path / "killed", progress=False,
+                      on_evaluation=stop_at_750)
+    run = harness.run_dir(tmp_path / "killed", name, "random", 2)
+    assert (run / "checkpoints" / "LATEST").read_text() == "step_000000000500"
+    resumed = harness.train("random", name, 2, tmp_path / "killed", resume=True, progress=False)
+    whole = harness.train("random", name, 2, tmp_path / "whole", progress=False)
+    assert numbers(resumed) == numbers(whole)
+    assert len((run / "curve.csv").read_text().splitlines()) == 1 + len(whole.curve)
+
+
+TRACKS = {"cpu": (100_000, 10_000, 10_000), "full": (3_000_000, 100_000, 100_000)}
+TASKS = {"halfcheetah_2x3": ("mamujoco_halfcheetah_2x3", ("qpos", "qvel")),
+         "coupled_halfcheetah_1p1": ("mamujoco_coupled_halfcheetah_1p1",
+                                     ("qpos", "qvel", "ten_J", "ten_length", "ten_velocity")),
+         "ant_2x4": ("mamujoco_ant_2x4", ("qpos", "qvel", "cfrc_ext")),
+         "walker2d_2x3": ("mamujoco_walker2d_2x3", ("qpos", "qvel"))}
+
+
+@pytest.mark.parametrize("track", TRACKS)
+@pytest.mark.parametrize("task", TASKS)
+def test_mamujoco_protocol_numbers(track, task):
+    p = protocols.get(f"mamujoco_{track}-{task}")
+    env_id, depth0 = TASKS[task]
+    assert (p.env_id, p.version, p.metric, p.seeds) == (env_id, 1, "mean_episode_return",
+                                                        (0, 1, 2, 3, 4))
+    assert (p.budget, p.eval_every, p.checkpoint_every) == TRACKS[track]
+    assert (p.eval_episodes, p.final_episodes, p.num_envs) == (10, 100, 1)
+    assert p.env_kwargs == {"agent_obsk": 1, "local_categories": (depth0, ("qpos",)),
+                            "global_categories": ("qpos", "qvel"), "max_episode_steps": 1000}
+    assert not p.has_success and p.success_threshold is None and p.succeeded(1e9) is None
+    assert ("not comparable" in p.note) == (track == "cpu") and "Table 1" in p.note
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_mamujoco_protocol_kwargs_are_the_envs_defaults(task):
+    """Every kwarg written out changes nothing: the protocol's env is the env's default one."""
+    pytest.importorskip("gymnasium_robotics")
+    import ro_bench
+
+    p = protocols.get(f"mamujoco_cpu-{task}")
+    written, default = (ro_bench.make_vec(p.env_id, 2, **kwargs) for kwargs in (p.env_kwargs, {}))
+    first, second = (vec.reset(seed=3)[0] for vec in (written, default))
+    assert np.array_equal(first, second)
+    actions = np.random.default_rng(0).uniform(-1, 1, (5, *first.shape[:2],
+                                                          *written.action_spaces[
+                                                              written.agents[0]].shape))
+    for a in actions.astype(np.float32):
+        for x, y in zip(written.step(a), default.step(a)):
+            if isinstance(x, np.ndarray):
+                assert np.array_equal(x, y)
+
+
+def test_episodic_protocol_fields_are_checked():
+    with pytest.raises(ValueError, match="checkpoint_every must be a multiple of eval_every"):
+        protocols.Protocol("p", 1, "max_of_two", eval_every=250, checkpoint_every=300)
+    with pytest.raises(ValueError, match="final_eval_episodes must be an integer in"):
+        protocols.Protocol("p", 1, "max_of_two", final_eval_episodes=0)
+    with pytest.raises(ValueError, match="threshold=1.0 needs has_success=True"):
+        protocols.Protocol("p", 1, "max_of_two", threshold=1.0, has_success=False)
+    with pytest.raises(ValueError, match="metric must be one of"):
+        protocols.Protocol("p", 1, "max_of_two", metric="mean_return")
+    p = protocols.Protocol("p", 1, "max_of_two", budget=1000, eval_every=250)
+    assert (p.final_episodes, p.checkpoint_every) == (1000, None)
+    assert [s for s in p.eval_points() if p.checkpoint_due(s)] == p.eval_points()

@@ -84,7 +84,16 @@ def test_paper_data_covers_tables_1_to_3() -> None:
     assert {row["table"] for row in paper["results"]} == {1, 2, 3}
     named = {row["protocol"] for row in paper["results"]} - {None}
     assert named == {"max_of_three-s2=1.5", "max_of_three-s2=2.0", "max_of_three-s2=3.0",
-                     "particle_gather"}
+                     "particle_gather", "mamujoco_full-halfcheetah_2x3",
+                     "mamujoco_full-coupled_halfcheetah_1p1", "mamujoco_full-ant_2x4",
+                     "mamujoco_full-walker2d_2x3"}
+    table_1 = [row for row in paper["results"] if row["table"] == 1]
+    assert {row["protocol"] for row in table_1} == named - {
+        "max_of_three-s2=1.5", "max_of_three-s2=2.0", "max_of_three-s2=3.0", "particle_gather"}
+    assert {row["scenario"]: row["protocol"] for row in table_1} == {
+        "HalfCheetah-2x3": "mamujoco_full-halfcheetah_2x3",
+        "HalfCheetah-1p1": "mamujoco_full-coupled_halfcheetah_1p1",
+        "Ant-2x4": "mamujoco_full-ant_2x4", "Walker2d-2x3": "mamujoco_full-walker2d_2x3"}
 
 
 def test_entry_command_reruns_every_seed(board: Path) -> None:
@@ -145,3 +154,34 @@ def test_particle_gather_tables_show_the_mean_per_step_reward_and_the_bound():
     line = leaderboard._protocol_line("particle_gather")
     assert "-4/9" in line and "MASQL, ROMMEO, MMQ lie below it" in line
     assert "paper" not in leaderboard._protocol_line("particle_gather-square-reach=0.4")
+
+
+# ------------------------------------------------------------------------------- MaMuJoCo
+
+
+def test_the_full_track_shows_table_1_before_any_entry_and_the_cpu_track_says_why_not(
+        tmp_path: Path) -> None:
+    tables = leaderboard.read_entries(tmp_path)  # an empty board
+    full = [name for name in tables if name.startswith("mamujoco_full-")]
+    assert full == [f"mamujoco_full-{t}" for t in ("halfcheetah_2x3", "coupled_halfcheetah_1p1",
+                                                   "ant_2x4", "walker2d_2x3")]
+    assert set(tables) == {*full, "max_of_three-s2=1.5", "max_of_three-s2=2.0",
+                           "max_of_three-s2=3.0", "particle_gather"}  # every paper table
+    assert all(entries == [] for entries in tables.values())
+    markdown = leaderboard.to_markdown(tables)
+    assert "| – | svnr (not run) | – | – | – | 536.00 ± 31.00 |" in markdown  # Ant-2x4
+    assert "the paper's Table 1 sits beside it" in leaderboard._protocol_line(full[0])
+    cpu = leaderboard._protocol_line("mamujoco_cpu-ant_2x4")
+    assert "no optimum: success undefined" in cpu and "not comparable with the paper" in cpu
+    assert "10 evaluation episodes every 10,000 env steps, 100 at the end" in cpu
+    assert site.figure_plan(tables) == []  # no curves for tables without entries
+
+
+def test_entries_without_success_show_a_dash(board: Path) -> None:
+    entry = leaderboard.read_entries(board)[PROTOCOL][0]
+    undefined = replace(entry, results=tuple(replace(r, success=None) for r in entry.results))
+    assert undefined.success_rate is None
+    row = leaderboard._cells(1, undefined)
+    assert row[leaderboard.COLUMNS.index("Success")] == "–"
+    assert json.loads(leaderboard.to_json({PROTOCOL: [undefined]}))["protocols"][PROTOCOL][
+        "entries"][0]["success_rate"] is None

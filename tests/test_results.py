@@ -131,7 +131,8 @@ def test_no_diagnostics_and_no_action_samples_are_allowed():
 
 def test_schema_version_1_reads_without_the_version_2_fields():
     result = RunResult.from_json(doc(schema_version=1, diagnostics=..., action_samples=...,
-                                     returns=..., tuning=..., command=shlex.join(COMMAND)))
+                                     returns=..., tuning=..., episode_returns=...,
+                                     command=shlex.join(COMMAND)))
     assert result.schema_version == 1
     assert result.diagnostics is None and result.action_samples == ()
     text = result.to_json()
@@ -150,13 +151,41 @@ def test_version_1_results_cannot_hold_version_2_fields():
 
 
 def test_version_2_commands_are_split_into_words_and_joined_back():
-    text = doc(schema_version=2, returns=..., tuning=...,
+    text = doc(schema_version=2, returns=..., tuning=..., episode_returns=...,
                command="ro-bench train --config 'a=[1, 2]'")
     result = RunResult.from_json(text)
     assert result.command == ("ro-bench", "train", "--config", "a=[1, 2]")
     assert result.returns == ()
     assert json.loads(result.to_json())["command"] == "ro-bench train --config 'a=[1, 2]'"
     assert RunResult.from_json(result.to_json()) == result
+
+
+EPISODES = ((1.0, 1.0), (2.0, 3.0), (0.1 + 0.2, 2 / 3 - (0.1 + 0.2)))
+
+
+def test_episode_returns_round_trip_and_average_to_returns():
+    result = sample(episode_returns=[list(e) for e in EPISODES])
+    assert result.episode_returns == EPISODES  # tuples of tuples, floats exactly as given
+    assert RunResult.from_json(result.to_json()) == result
+    assert "    [2.0, 3.0],\n" in result.to_json()  # one evaluation a line
+    with pytest.raises(RunResultError, match=r"point 1: the episodes average 2\.0, but returns "
+                                             r"holds 2\.5"):
+        sample(episode_returns=((1.0, 1.0), (2.0, 2.0), EPISODES[2]))
+    with pytest.raises(RunResultError, match="2 lists for 3 curve points"):
+        sample(episode_returns=EPISODES[:2])
+    with pytest.raises(RunResultError, match="point 0 holds no episode"):
+        sample(episode_returns=((), *EPISODES[1:]))
+
+
+def test_success_is_null_only_from_schema_5():
+    result = sample(success=None)
+    assert RunResult.from_json(result.to_json()).success is None
+    with pytest.raises(RunResultError, match="'success'.*true or false in schema version 4"):
+        sample(schema_version=4, success=None)
+    with pytest.raises(RunResultError, match="'episode_returns'.*not part of schema version 4"):
+        sample(schema_version=4, episode_returns=EPISODES)
+    old = RunResult.from_json(doc(schema_version=4, episode_returns=...))
+    assert old.episode_returns == () and "episode_returns" not in json.loads(old.to_json())
 
 
 def test_every_board_file_reads_and_writes_back_byte_for_byte():
@@ -258,15 +287,16 @@ BAD_DOCUMENTS = [
      ["missing fields", "'seed'", "'curve'", "'command'"]),
     ("unknown", doc(finl_metric=1.0, notes="hi"), None,
      ["unknown fields", "'finl_metric' (did you mean 'final_metric'?)", "'notes'"]),
-    ("schema-too-new", doc(schema_version=5, other_field=1), "schema_version",
-     ["schema version 5 is not supported", "versions 1, 2, 3, 4"]),
-    ("v1-with-v2-fields", doc(schema_version=1, returns=..., tuning=...), None,
-     ["unknown fields", "'diagnostics'", "'action_samples'"]),
-    ("v2-without-v2-fields", doc(schema_version=2, returns=..., tuning=..., diagnostics=...,
-                                 action_samples=...), None,
+    ("schema-too-new", doc(schema_version=6, other_field=1), "schema_version",
+     ["schema version 6 is not supported", "versions 1, 2, 3, 4, 5"]),
+    ("v1-with-v2-fields", doc(schema_version=1, returns=..., tuning=..., episode_returns=...),
+     None, ["unknown fields", "'diagnostics'", "'action_samples'"]),
+    ("v2-without-v2-fields", doc(schema_version=2, returns=..., tuning=..., episode_returns=...,
+                                 diagnostics=..., action_samples=...), None,
      ["missing fields", "'diagnostics'", "'action_samples'"]),
     ("v3-without-returns", doc(returns=...), None, ["missing fields", "'returns'"]),
-    ("tuning-in-v3", doc(schema_version=3, tuning=None), None, ["unknown fields", "'tuning'"]),
+    ("tuning-in-v3", doc(schema_version=3, tuning=None, episode_returns=...), None,
+     ["unknown fields", "'tuning'"]),
     ("tuning-keys", doc(tuning={"study": "s"}), "tuning", ["must hold exactly the keys"]),
     ("tuning-no-trials", doc(tuning={"study": "s", "sampler": "TPESampler", "trials": 0,
                                      "pruned": 0, "objective": "o", "best_value": 1.0,
@@ -290,10 +320,10 @@ BAD_DOCUMENTS = [
     ("algorithm-blank", doc(algorithm="  "), "algorithm", ["must not be empty"]),
     ("command-empty", doc(command=[]), "command", ["the program and its arguments"]),
     ("command-string-in-v3", doc(command="ro-bench train"), "command",
-     ["must be a list of words in schema version 4"]),
-    ("command-list-in-v2", doc(schema_version=2, returns=..., tuning=...), "command",
-     ["must be a shell command string in schema version 2"]),
-    ("command-unsplittable", doc(schema_version=2, returns=..., tuning=...,
+     ["must be a list of words in schema version 5"]),
+    ("command-list-in-v2", doc(schema_version=2, returns=..., tuning=..., episode_returns=...),
+     "command", ["must be a shell command string in schema version 2"]),
+    ("command-unsplittable", doc(schema_version=2, returns=..., tuning=..., episode_returns=...,
                                  command="ro-bench 'train"),
      "command", ["does not split", "No closing quotation"]),
     ("command-newline", doc(command=["ro-bench", "train\n| fake | row |"]), "command",

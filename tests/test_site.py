@@ -77,7 +77,11 @@ def test_write_board_writes_readme_page_and_figures(tmp_path: Path) -> None:
     readme = (board / "README.md").read_text()
     assert "## max_of_three-s2=1.5" in readme and "(site/ro_severity.png)" in readme
     seen = render(board / "site" / "index.html")
-    assert seen["errors"] == [] and seen["tables"] == 2
+    # The two protocols copied, and every protocol the paper reports on even without entries:
+    # Table 2's max_of_three-s2=2.0, max_of_three-s2=3.0 and particle_gather, and Table 1 beside
+    # the four MaMuJoCo full tracks.
+    assert (board / "site" / "index.html").read_text().count('<table class="board">') == 2 + 3 + 4
+    assert seen["errors"] == [] and seen["tables"] == 2 + 3 + 4
 
 
 def test_particle_gather_levels_get_their_severity_figure(tmp_path: Path) -> None:
@@ -90,3 +94,29 @@ def test_particle_gather_levels_get_their_severity_figure(tmp_path: Path) -> Non
     assert "random-action rates" in caption
     data = draw(tmp_path / "gather.png").read_bytes()
     assert data.startswith(PNG) and len(data) > 5000
+
+
+def test_an_episodic_table_gets_its_learning_curves_and_no_success(tmp_path: Path) -> None:
+    """A MaMuJoCo-like protocol (no optimum, mean episode return): its curves are drawn, its
+    success column says "–", its per-seed line gives each seed's final mean episode return."""
+    pytest.importorskip("gymnasium_robotics")
+    from harness_doubles import SMALL_MUJOCO, register_small_protocol
+    from ro_bench import harness
+
+    register_small_protocol()
+    board = tmp_path / "board"
+    finals = []
+    for seed in (0, 1):
+        result = harness.train("random", SMALL_MUJOCO.name, seed, tmp_path / "runs",
+                               progress=False)
+        (board / SMALL_MUJOCO.name / "random").mkdir(parents=True, exist_ok=True)
+        result.write(board / SMALL_MUJOCO.name / "random" / f"seed_{seed}.json")
+        finals.append(result.final_metric)
+    written = site.write_board(board)
+    curves = board / "site" / f"curves_{SMALL_MUJOCO.name}.png"
+    assert curves in written and curves.read_bytes().startswith(PNG)
+    readme = (board / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| 1 | random |"))
+    assert row.split(" | ")[4] == "–"  # Rank, Algorithm, Mean ± std, IQM, Success
+    assert (f"- random (mean\\_episode\\_return): seed 0: {finals[0]:.2f}; "
+            f"seed 1: {finals[1]:.2f}") in readme

@@ -150,19 +150,22 @@ def _over_budget(tmp, runs, board):
     budget = protocols.get(PROTOCOL).budget
     longer = dataclasses.replace(runs[4], env_steps=budget + 250,
                                  curve=(*runs[4].curve, (budget + 250, 0.0)),
-                                 returns=(*runs[4].returns, 0.0))
+                                 returns=(*runs[4].returns, 0.0),
+                                 episode_returns=(*runs[4].episode_returns, (0.0,)))
     return save(tmp / "in", [*runs[:4], longer])
 
 
 def _stopped_early(tmp, runs, board):
     short = dataclasses.replace(runs[1], env_steps=runs[1].curve[-2][0], curve=runs[1].curve[:-1],
-                                returns=runs[1].returns[:-1])
+                                returns=runs[1].returns[:-1],
+                                episode_returns=runs[1].episode_returns[:-1])
     return save(tmp / "in", [runs[0], short, *runs[2:]])
 
 
 def _no_final_evaluation(tmp, runs, board):
-    return save(tmp / "in", [*runs[:4], dataclasses.replace(runs[4], curve=runs[4].curve[:-1],
-                                                            returns=runs[4].returns[:-1])])
+    return save(tmp / "in", [*runs[:4], dataclasses.replace(
+        runs[4], curve=runs[4].curve[:-1], returns=runs[4].returns[:-1],
+        episode_returns=runs[4].episode_returns[:-1])])
 
 
 def _centralized(tmp, runs, board):
@@ -235,7 +238,7 @@ def _command_of_another_config(tmp, runs, board):
 
 def _command_that_does_not_split(tmp, runs, board):
     files = _good(tmp, runs, board)
-    edit(files[0], schema_version=2, returns=..., tuning=...,
+    edit(files[0], schema_version=2, returns=..., tuning=..., episode_returns=...,
          command="ro-bench train 'unterminated")
     return files
 
@@ -469,3 +472,17 @@ def blocked_on_flock(pid: int) -> bool:
         pytest.skip("needs /proc/locks (Linux) to see a process wait for a lock")
     return any(line.split()[1:3] == ["->", "FLOCK"] and str(pid) in line.split()
                for line in locks.splitlines())
+
+
+def test_success_must_be_null_where_the_protocol_has_none(runs) -> None:
+    from ro_bench.submit import _check_consistency
+
+    unscored = dataclasses.replace(protocols.get(PROTOCOL), has_success=False)
+    _check_consistency("r.json", dataclasses.replace(runs[0], success=None), unscored)
+    for claimed in (True, False):
+        with pytest.raises(SubmissionError, match=f"success is {claimed}, but protocol "
+                                                  f"{PROTOCOL} defines no success"):
+            _check_consistency("r.json", dataclasses.replace(runs[0], success=claimed), unscored)
+    with pytest.raises(SubmissionError, match="success is None, but the final metric"):
+        _check_consistency("r.json", dataclasses.replace(runs[0], success=None),
+                           protocols.get(PROTOCOL))

@@ -17,7 +17,7 @@ import pytest
 
 from ro_bench import algorithms, grid, harness, leaderboard, protocols, search, submit, tuning
 from ro_bench.configs import override
-from ro_bench.results import RunResult
+from ro_bench.results import SCHEMA_VERSION, RunResult
 
 optuna = pytest.importorskip("optuna", reason="ro-bench tune needs the dist extra (optuna)")
 
@@ -244,7 +244,7 @@ def test_a_tuned_entry_s_runs_carry_the_study_onto_the_leaderboard(study, tmp_pa
     assert directory.parent.name == "maddpg+tuned"
     again = RunResult.read(directory / "result.json")
     assert again.tuning == result.tuning == json.loads(study.provenance_file.read_text())["tuning"]
-    assert again.schema_version == 4
+    assert again.schema_version == SCHEMA_VERSION
     row = leaderboard.entry_label("maddpg", [again])
     assert "tuned: 2 TPE trials" in row
     # On a board it is filed beside the default entry, not over it.

@@ -125,13 +125,14 @@ def test_an_honest_entry_with_config_and_samples_passes_one_seed(board):
 def test_a_schema_2_result_is_verified_without_its_returns(board):
     keep_seeds(board, "random", [2])
     [result] = results(board)
-    old = dataclasses.replace(result, schema_version=2, returns=(),
+    old = dataclasses.replace(result, schema_version=2, returns=(), episode_returns=(),
                               command=shlex.join(result.command))
     old.write(entry(board) / "seed_2.json")
     [done] = verify.verify(board, [(PROTOCOL, "random")], sample=None, record=False)
     assert done.passed
-    assert done.seeds[0].not_compared == ("returns not compared (schema version 2 records "
-                                          "none)",)
+    assert done.seeds[0].not_compared == (
+        "returns not compared (schema version 2 records none)",
+        "episode_returns not compared (schema version 2 records none)")
 
 
 # --- forgeries -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from ro_bench.agents import EnvSpaces  # noqa: E402
 import ro_bench  # noqa: E402
 from ro_bench.configs import override  # noqa: E402
 from ro_bench import harness, protocols  # noqa: E402
-from ro_bench.evaluation import is_decentralized  # noqa: E402
+from ro_bench.evaluation import acting_copy, is_decentralized  # noqa: E402
 
 # One protocol per env: the others differ only in parameters.
 ENV_PROTOCOLS = list({protocols.get(p).env_id: p for p in reversed(protocols.list())}.values())
@@ -38,7 +38,7 @@ def small_config(config_cls: type, protocol: protocols.Protocol, spaces) -> obje
         values["warmup_fraction"] = 2 / protocol.budget
     values |= harness.budget_fields(config_cls, protocol)
     if "actions" in names:  # the fixed agent: the centre of every action box
-        values["actions"] = [0.0] * spaces.n_agents
+        values["actions"] = [0.0] * (spaces.n_agents * int(np.prod(spaces.action_spaces[0].shape)))
     return override(config_cls(), values)
 
 
@@ -57,6 +57,41 @@ def test_algorithm_plays_protocol(algo: str, protocol_name: str) -> None:
     assert actions.shape == (2, spaces.n_agents, *spaces.action_spaces[0].shape)
     assert np.isfinite(actions).all()
     assert is_decentralized(agent, obs, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("algo", algorithms.names())
+def test_algorithm_plays_agents_of_different_sizes(algo: str) -> None:
+    """MaMuJoCo Humanoid 9|8: agents drive 9 and 8 actuators and observe different numbers of
+    entries; the env pads both to the largest. Every algorithm trains on the padded spaces,
+    through episode ends (3-step episodes: truncations, and terminations where it falls), and
+    the padding is what the env promises: zeros in the observations, an 9th action component of
+    agent 1 that moves nothing."""
+    pytest.importorskip("gymnasium_robotics")
+    kwargs = {"scenario": "Humanoid", "agent_conf": "9|8", "max_episode_steps": 3}
+    protocol = protocols.Protocol("humanoid-9|8", 1, "mamujoco", kwargs, budget=1000,
+                                  eval_every=1000, eval_episodes=2,
+                                  metric="mean_episode_return", has_success=False)
+    env = ro_bench.make_vec("mamujoco", 2, **kwargs)
+    assert env.act_dims == (9, 8) and env.obs_dims[0] != env.obs_dims[1]
+    spaces = EnvSpaces.from_vec(env)
+    agent_cls, config_cls = algorithms.get(algo)
+    agent = agent_cls(small_config(config_cls, protocol, spaces), spaces, 0)
+    obs, _ = env.reset(seed=0)
+    short = int(np.argmin(env.obs_dims))
+    for _ in range(STEPS):
+        obs, _ = harness._train_step(agent, env, obs)
+        assert not obs[:, short, env.obs_dims[short]:].any()  # the padding is zeros
+    actions = agent.act(obs, explore=False)
+    assert actions.shape == (2, 2, 9) and np.isfinite(actions).all()
+    assert is_decentralized(agent, obs, np.random.default_rng(0))
+    moved = []
+    for last in (-1.0, 1.0):  # agent 1's padded component, at both ends of its range
+        twin = ro_bench.make_vec("mamujoco", 2, **kwargs)
+        twin.reset(seed=5)
+        padded = actions.copy()
+        padded[:, 1, 8] = last
+        moved.append(twin.step(padded)[0])
+    np.testing.assert_array_equal(moved[0], moved[1])
 
 
 @pytest.mark.parametrize("algo", algorithms.names())
@@ -194,3 +229,22 @@ def test_evaluating_never_changes_training(algo: str, overrides: dict) -> None:
         agent, env, obs = start(algo, 2, overrides)
         traces.append(run(agent, env, obs, RUN_STEPS, evaluate=evaluate)[1])
     assert traces[0] == traces[1]
+
+
+@pytest.mark.parametrize("algo", algorithms.names())
+def test_checking_copies_share_the_replay_buffers_and_copy_the_rest(algo: str) -> None:
+    """The decentralization check acts on copies that share the replay buffers (up to 1M
+    transitions on MaMuJoCo) and own copies of everything acting reads: weights, generators."""
+    import torch
+
+    agent, env, obs = start(algo, 0)
+    run(agent, env, obs, 3)
+    copied = acting_copy(agent)
+    shared = agent.shared_by_copies() if hasattr(agent, "shared_by_copies") else ()
+    assert {id(b) for b in shared} == {id(b) for b in getattr(copied, "buffers", {}).values()}
+    for name, value in vars(agent).items():
+        if isinstance(value, torch.nn.Module):
+            assert all(a.data_ptr() != b.data_ptr() for a, b in
+                       zip(value.parameters(), getattr(copied, name).parameters())), name
+        elif isinstance(value, (torch.Generator, np.random.Generator)):
+            assert getattr(copied, name) is not value, name

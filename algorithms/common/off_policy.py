@@ -194,6 +194,11 @@ class OffPolicyAgent:
         self.pending_rounds += update_rounds(before, self.steps, self.config.learning_starts,
                                              self.config.update_every)
 
+    def shared_by_copies(self) -> tuple[ReplayBuffer, ...]:
+        """The replay buffers: ``act`` never reads or changes them, so copies of the agent taken
+        to check it (``ro_bench.evaluation.acting_copy``) share them instead of copying them."""
+        return tuple(self.buffers.values())
+
     # -------------------------------------------------------------------------- learning
     def update(self) -> dict[str, float]:
         """The update rounds due, ``updates_per_step`` gradient steps each; the metrics of the
