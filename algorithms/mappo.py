@@ -53,8 +53,8 @@ evaluation policy, ``act(explore=False)``, is the mean ``clip(mu(o_i, id_i), -1,
 Deviations from the authors' code, each deliberate:
 
 - Time limits: the code's default (``use_proper_time_limits=False``) treats a truncated episode
-  as terminated; we bootstrap on truncation (Gymnasium's definition), as the brief of ro-bench's
-  agents requires, and never on termination.
+  as terminated; we bootstrap on truncation and never on termination, Gymnasium's definition,
+  which ro-bench's ``Transitions`` carry (``terminated`` and ``truncated``).
 - Huber loss: the code's ``huber_loss(e, d)`` (``onpolicy/utils/util.py``, in the versions we
   read) tests ``e > d`` instead of ``|e| > d`` for the linear part, so an error below ``-d``
   costs nothing; we use the symmetric Huber loss the paper names.
