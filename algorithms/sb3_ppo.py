@@ -7,9 +7,9 @@ its own MLP), the rollout buffer (``RolloutBuffer`` and its ``compute_returns_an
 and the update (``PPO.train()``: clipped surrogate, value loss, entropy, gradient clipping, epochs
 and mini-batches) are SB3's, called unchanged. Ours is the loop SB3's ``collect_rollouts`` would
 run, fed by the harness: ``act(explore=True)`` samples the policy's distribution and takes its
-values and log-probabilities (as the policy's ``forward`` does), ``observe`` adds the step to the rollout buffer, and once it holds
-``n_steps`` steps per env ``update()`` runs ``train()`` and empties it. The loop does what
-``collect_rollouts`` does:
+values and log-probabilities (as the policy's ``forward`` does), ``observe`` adds the step to the
+rollout buffer, and once it holds ``n_steps`` steps per env ``update()`` runs ``train()`` and
+empties it. The loop does what ``collect_rollouts`` does:
 
 - the buffer gets the unclipped Gaussian sample, the env its clip to [-1, 1] (mapped onto the
   env's box: SB3 sees the action space ``Box(-1, 1)``, as its documentation recommends);
