@@ -44,7 +44,10 @@ and ``PPO.batch_size`` (assigned once the batch size of the envs is known),
 attribute of SB3's ``DiagGaussianDistribution``, the torch ``Normal`` it wraps), ``RolloutBuffer``
 and
 ``common.logger.Logger`` (an output-less logger whose recorded values become ``update()``'s
-metrics). No private attribute or method is touched.
+metrics). No private attribute or method is touched; one public attribute is reset: after
+``train()`` the policy's ``action_dist.distribution`` (the last mini-batch's, with its autograd
+graph) is set to None, so that the agent can be deep-copied (the harness's decentralization
+check does) and the graph freed; the next ``get_distribution`` sets it anew.
 
 Save and load, weights only: each policy's and optimizer's state dict in ``networks.pt``
 (``torch.load(weights_only=True)``), the rollout buffers' arrays, positions and episode starts and
@@ -261,6 +264,9 @@ class SB3PPO(TorchAgent):
                 model.rollout_buffer = buffer
                 model.batch_size = self.config.batch_size
                 model.train()
+                # The policy's distribution object keeps the last mini-batch's graph; drop it
+                # (it would hold memory, and a graph cannot be deep-copied).
+                model.policy.action_dist.distribution = None
                 for key, name in METRICS.items():
                     sums[name] += float(model.logger.name_to_value[key])
                 model.logger.dump()
