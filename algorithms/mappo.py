@@ -3,18 +3,20 @@ Multi-Agent Games", NeurIPS 2022 Datasets and Benchmarks), continuous actions.
 
 Every agent acts with one shared Gaussian policy ``pi(a | o_i, id_i) = N(mu(o_i, id_i),
 diag(exp(2 log_std)))`` over its own observation and a one-hot agent id, with a state-independent
-learned ``log_std`` (the paper's parameter sharing, §3, with the agent id of its Suggestion 2's
-"agent-specific" inputs). A centralized critic ``V(s, id_i)`` sees the env's global state and the
-agent's id. Training is PPO (Schulman et al. 2017) on each rollout of ``n_steps`` env steps per
+learned ``log_std`` (the paper's parameter sharing, with the agent id among the "agent-specific"
+inputs of its Suggestion 2). A centralized critic ``V(s, id_i)`` sees the env's global state and
+the agent's id. Training is PPO (Schulman et al. 2017) on each rollout of ``n_steps`` env steps per
 env, all agents' samples together:
 
 - Advantages: GAE(lambda) on each agent's own values, bootstrapped on truncation and not on
   termination (``on_policy.gae``), normalized over the whole rollout (mean 0, std 1).
-- Actor (the paper's §3 actor objective, PPO's eq. 7 plus an entropy bonus):
+- Actor (the paper's actor objective: PPO's clipped surrogate, eq. 7 of Schulman et al. 2017,
+  plus an entropy bonus):
   ``L = -E[min(r A, clip(r, 1 - eps, 1 + eps) A)] - c_ent E[H(pi)]`` with
   ``r = pi(a | o) / pi_old(a | o)``, the log-probabilities summed over action dimensions.
-- Critic (§3 and Suggestion 1, value normalization): ``V`` predicts normalized returns
-  ``(R - mean) / std`` under a running ``ValueNorm`` (``on_policy.py``); the loss is
+- Critic (the paper's critic objective, with Suggestion 1, value normalization): ``V`` predicts
+  normalized returns ``(R - mean) / std`` under a running ``ValueNorm`` (``on_policy.py``); the
+  loss is
   ``E[max(huber(R_n - V), huber(R_n - clip(V, V_old - eps, V_old + eps)))]`` with Huber's
   ``delta = 10``, the clipped value loss of the paper's critic objective.
 - Each step: the actor's gradient, clipped to norm ``max_grad_norm`` (10), an Adam step; then
@@ -35,8 +37,9 @@ Defaults, each the paper's recommendation or, where it gives none, the authors' 
   orthogonal initialization (gain sqrt(2) in the hidden layers, 0.01 on the policy mean, 1 on the
   value; biases 0), ``log_std`` starting at 0.
 
-The paper's continuous-control runs are few (its benchmarks are mostly discrete); these are the
-code's defaults for a ``Box`` action space, which it handles with the same DiagGaussian.
+The paper's benchmarks (MPE, SMAC, Google Research Football, Hanabi) have discrete actions; for
+``Box`` actions these are the code's defaults, which it samples from a DiagGaussian with a
+state-independent log-std, as here.
 
 Actions and the log-probability of the action actually taken. The policy lives in [-1, 1] units
 (``box`` maps them to the env's box): a sample ``a ~ pi`` is unbounded and the env gets

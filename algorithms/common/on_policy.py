@@ -19,7 +19,7 @@ away. Its file keeps its config fields, networks, losses, ``act`` and ``learn``;
   the advantage does not run on into the next episode. A rollout's last step bootstraps from its
   own next state, so nothing has to be carried between rollouts.
 - **Value normalization.** ``ValueNorm``: the running mean and variance of the returns that MAPPO
-  (Yu et al. 2022, §4 "Value Normalization") trains its critic against.
+  (Yu et al. 2022, its Suggestion 1, "value normalization") trains its critic against.
 
 Rollout fields, per env: ``obs [n, obs_dim]``, ``state [state_dim]``, ``actions [n, act_dim]``
 (what the method says: MAPPO stores its unclipped Gaussian samples), ``reward []`` (the team's),
@@ -72,7 +72,8 @@ class OnPolicyConfig:
     clip: float = documented(0.2,
         "PPO's epsilon: the probability ratio is clipped to [1 - clip, 1 + clip]",
         search=CLIP)
-    lr: float = documented(5e-4, "Adam learning rate of the policy",
+    lr: float = documented(5e-4,
+        "Adam learning rate of the policy (of policy and value where one optimizer has both)",
         search=LEARNING_RATE)
     entropy_coef: float = documented(0.01, "weight of the policy's entropy bonus",
         search=ENTROPY)
@@ -133,7 +134,8 @@ def normalize_advantages(advantages: Tensor, eps: float = 1e-5) -> Tensor:
 
 
 class ValueNorm(nn.Module):
-    """Running mean and variance of value targets (MAPPO's ValueNorm, Yu et al. 2022 §4).
+    """Running mean and variance of value targets (MAPPO's ValueNorm, Yu et al. 2022's
+    Suggestion 1; the statistics of the authors' ``ValueNorm`` class, written from the maths).
 
     After batches ``x_1 .. x_k`` (each reduced over all its elements), with ``beta`` close to 1:
 
