@@ -39,11 +39,10 @@ as often.
 SB3 APIs used, all public: ``PPO`` (constructed with a stand-in env that only carries the spaces
 and is never stepped; SB3's check of ``batch_size`` against that env's single copy is silenced,
 the real rollout having one entry per env of the batch), ``PPO.train``, ``PPO.rollout_buffer``
-and ``PPO.batch_size`` (assigned once the batch size of the envs is known),
+(assigned the buffer made once the batch size of the envs is known),
 ``ActorCriticPolicy.get_distribution / predict / predict_values`` (and the ``distribution``
 attribute of SB3's ``DiagGaussianDistribution``, the torch ``Normal`` it wraps), ``RolloutBuffer``
-and
-``common.logger.Logger`` (an output-less logger whose recorded values become ``update()``'s
+and ``common.logger.Logger`` (an output-less logger whose recorded values become ``update()``'s
 metrics). No private attribute or method is touched; one public attribute is reset: after
 ``train()`` the policy's ``action_dist.distribution`` (the last mini-batch's, with its autograd
 graph) is set to None, so that the agent can be deep-copied (the harness's decentralization
@@ -262,7 +261,6 @@ class SB3PPO(TorchAgent):
         try:
             for model, buffer in zip(self.models, buffers):
                 model.rollout_buffer = buffer
-                model.batch_size = self.config.batch_size
                 model.train()
                 # The policy's distribution object keeps the last mini-batch's graph; drop it
                 # (it would hold memory, and a graph cannot be deep-copied).
