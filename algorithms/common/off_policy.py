@@ -226,6 +226,8 @@ class OffPolicyAgent(TorchAgent):
     builds its networks after ``super().__init__`` and implements ``act`` and
     ``gradient_step``."""
 
+    COUNTERS: ClassVar[tuple[str, ...]] = ("steps", "pending_rounds", "gradient_steps")
+
     def __init__(self, config: Any, spaces: EnvSpaces, seed: int) -> None:
         super().__init__(config, spaces, seed)
         self.pending_rounds = 0  # update rounds due and not yet done
@@ -285,5 +287,3 @@ class OffPolicyAgent(TorchAgent):
 
     def gradient_step(self) -> dict[str, float]:
         raise NotImplementedError
-
-    COUNTERS: ClassVar[tuple[str, ...]] = ("steps", "pending_rounds", "gradient_steps")
