@@ -51,7 +51,8 @@ def test_help_of_one_algorithm_imports_that_algorithm_only() -> None:
     zoo = {m for m in imported_after(code) if m.startswith("ro_bench_zoo.")}
     assert "ro_bench_zoo.maddpg" in zoo
     assert not zoo & {"ro_bench_zoo.svnr", "ro_bench_zoo.pr2", "ro_bench_zoo.masql",
-                      "ro_bench_zoo.mmq", "ro_bench_zoo.rommeo"}
+                      "ro_bench_zoo.mmq", "ro_bench_zoo.rommeo", "ro_bench_zoo.mappo",
+                      "ro_bench_zoo.sb3_ppo"}
 
 
 def test_no_source_file_of_ro_bench_names_the_zoo() -> None:
@@ -72,7 +73,8 @@ def test_the_zoo_registers_through_entry_points_like_any_package() -> None:
     from ro_bench import algorithms
 
     points = algorithms.entry_points()
-    assert {"svnr", "maddpg", "masql", "pr2", "mmq", "rommeo", "random", "fixed"} <= set(points)
+    assert {"svnr", "maddpg", "masql", "pr2", "mmq", "rommeo", "mappo", "sb3_ppo", "random",
+            "fixed"} <= set(points)
     assert all(value.startswith("ro_bench_zoo.") for value in points.values())
 
 

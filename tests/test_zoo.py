@@ -26,7 +26,8 @@ from ro_bench.evaluation import acting_copy, is_decentralized  # noqa: E402
 ENV_PROTOCOLS = list({protocols.get(p).env_id: p for p in reversed(protocols.list())}.values())
 SMALL = {"batch_size": 16, "policy_batch_size": 4, "particles": 8, "fixed_particles": 4,
          "update_every": 1,
-         "value_samples": 4}
+         "value_samples": 4,
+         "n_steps": 4}  # on-policy methods: an update at the 4th step of a short run
 STEPS = 6
 
 
@@ -117,6 +118,8 @@ VARIANTS = {
     "maddpg": [{"critic_input": "state"}],
     "pr2": [{"level_k": 2, "value_target": "uniform"}],
     "rommeo": [{"prior_window": 0}],
+    "mappo": [{"value_norm": False, "minibatches": 3, "feature_norm": False}],
+    "sb3_ppo": [{"shared_policy": True}],
 }
 CASES = [(algo, {}) for algo in algorithms.names()] + [
     (algo, overrides) for algo, variants in VARIANTS.items() for overrides in variants]

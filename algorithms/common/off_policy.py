@@ -1,7 +1,8 @@
 """The off-policy base of the zoo: what every replay-based learner does the same way.
 
 An algorithm's file keeps its own config fields, networks, losses, ``act`` and ``gradient_step``;
-``OffPolicyAgent`` owns the rest, once:
+``OffPolicyAgent`` owns the rest, once. Its part that is not about replay (seeding, the action
+box, save/load) is ``TorchAgent``, which the on-policy base (``on_policy.py``) shares:
 
 - **Config.** ``ReplayConfig`` declares the fields every off-policy method has (budget, critic
   sizes and rate, discount, targets, replay, schedule, threads) with their help and checks;
@@ -17,10 +18,11 @@ An algorithm's file keeps its own config fields, networks, losses, ``act`` and `
   and counts the update rounds due.
 - **Schedule.** One update round per ``update_every`` env steps, from ``learning_starts`` stored
   transitions on; each round is ``updates_per_step`` gradient steps, run by ``update()``.
-- **Save / load.** The attributes named in ``saved`` (modules, optimizers, generators, tensors),
-  the replay buffers and the counters, weights only: ``networks.pt`` (``torch.load(
-  weights_only=True)``), one ``.npz`` per buffer and ``progress.json`` with the counters and the
-  global random states. ``load`` refuses a directory whose contents are not this agent's.
+- **Save / load.** The attributes named in ``saved`` (modules, optimizers, generators, tensors,
+  or lists of modules and optimizers), the buffers and the counters, weights only:
+  ``networks.pt`` (``torch.load(weights_only=True)``), one ``.npz`` per buffer and
+  ``progress.json`` with the counters and the global random states. ``load`` refuses a
+  directory whose contents are not this agent's.
 
 Replayed fields: ``obs [n, obs_dim]``, ``state [state_dim]``, ``actions [n, act_dim]`` (in
 [-1, 1]), ``reward []`` (the team's), ``next_obs``, ``next_state`` and ``terminated []``.
@@ -116,10 +118,9 @@ def update_rounds(before: int, after: int, learning_starts: int, every: int) -> 
     return after // every - max(before, learning_starts - 1) // every
 
 
-class OffPolicyAgent:
-    """Seeding, action box, replay, update schedule and save/load of an off-policy agent; a
-    subclass builds its networks after ``super().__init__`` and implements ``act`` and
-    ``gradient_step``."""
+class TorchAgent:
+    """Seeding, action box and save/load of a zoo agent (see the module docstring); the
+    ``buffers`` it saves are any objects with ``save(path)`` and ``load(path)``."""
 
     config_class: ClassVar[type]
     saved: ClassVar[tuple[str, ...]] = ()  # modules, optimizers, generators, tensors, ints
@@ -135,10 +136,8 @@ class OffPolicyAgent:
             torch.set_num_threads(config.torch_threads)
         seed_everything(seed)
         self._streams = np.random.SeedSequence(seed).generate_state(8)
-        self.buffers: dict[str, ReplayBuffer] = {}
+        self.buffers: dict[str, Any] = {}
         self.steps = 0  # env steps observed
-        self.pending_rounds = 0  # update rounds due and not yet done
-        self.gradient_steps = 0
 
     # --------------------------------------------------------------------------- seeding
     def stream(self, k: int) -> int:
@@ -152,6 +151,87 @@ class OffPolicyAgent:
     @staticmethod
     def adam(net: nn.Module, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(net.parameters(), lr=lr, fused=True)  # fused: 4x cheaper here
+
+    # ------------------------------------------------------------------------ save / load
+    COUNTERS: ClassVar[tuple[str, ...]] = ("steps",)
+
+    def save(self, path: Path) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        tensors, counters = {}, {name: getattr(self, name) for name in self.COUNTERS}
+        for name in self.saved:
+            value = getattr(self, name)
+            if isinstance(value, int):
+                counters[name] = value
+            else:
+                tensors[name] = _state_of(value)
+        save_torch(path / "networks.pt", tensors)
+        for name, buffer in self.buffers.items():
+            buffer.save(path / f"{name}.npz")
+        progress = {"counters": counters, "global_rngs": rng_state()}
+        (path / "progress.json").write_text(json.dumps(progress))
+
+    def load(self, path: Path) -> None:
+        path = Path(path)
+        tensors = load_torch(path / "networks.pt")
+        progress = json.loads((path / "progress.json").read_text())
+        counters = progress.get("counters", {})
+        found = sorted({*tensors, *counters})
+        expected = sorted({*self.saved, *self.COUNTERS})
+        if found != expected:
+            raise ValueError(f"{path} holds the state of another agent: {found}, where "
+                             f"{type(self).__name__} saves {expected}")
+        for name in self.saved:
+            if name not in counters and _restore(getattr(self, name), tensors[name]):
+                setattr(self, name, tensors[name])
+        for name, value in counters.items():
+            setattr(self, name, value)
+        for name, buffer in self.buffers.items():
+            buffer.load(path / f"{name}.npz")
+        set_rng_state(progress["global_rngs"])
+
+
+def _state_of(value: Any) -> Any:
+    """What ``save`` writes of a saved attribute: a state dict, a generator's state, a list of
+    these, or the tensor (or None) itself."""
+    if isinstance(value, (nn.Module, torch.optim.Optimizer)):
+        return value.state_dict()
+    if isinstance(value, torch.Generator):
+        return value.get_state()
+    if isinstance(value, list):
+        return [_state_of(v) for v in value]
+    return value
+
+
+def _restore(value: Any, state: Any) -> bool:
+    """Load ``state`` into ``value`` in place; False where ``value`` is a tensor (or None), which
+    the caller replaces."""
+    if isinstance(value, (nn.Module, torch.optim.Optimizer)):
+        value.load_state_dict(state)
+    elif isinstance(value, torch.Generator):
+        value.set_state(state)
+    elif isinstance(value, list):
+        if len(value) != len(state):
+            raise ValueError(f"a saved list holds {len(state)} entries where this agent has "
+                             f"{len(value)}")
+        for v, s in zip(value, state):
+            _restore(v, s)
+    else:
+        return True
+    return False
+
+
+class OffPolicyAgent(TorchAgent):
+    """``TorchAgent`` with replay and the update schedule of an off-policy agent; a subclass
+    builds its networks after ``super().__init__`` and implements ``act`` and
+    ``gradient_step``."""
+
+    COUNTERS: ClassVar[tuple[str, ...]] = ("steps", "pending_rounds", "gradient_steps")
+
+    def __init__(self, config: Any, spaces: EnvSpaces, seed: int) -> None:
+        super().__init__(config, spaces, seed)
+        self.pending_rounds = 0  # update rounds due and not yet done
+        self.gradient_steps = 0
 
     # ---------------------------------------------------------------------------- replay
     def replay_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -212,50 +292,3 @@ class OffPolicyAgent:
 
     def gradient_step(self) -> dict[str, float]:
         raise NotImplementedError
-
-    # ------------------------------------------------------------------------ save / load
-    COUNTERS: ClassVar[tuple[str, ...]] = ("steps", "pending_rounds", "gradient_steps")
-
-    def save(self, path: Path) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        tensors, counters = {}, {name: getattr(self, name) for name in self.COUNTERS}
-        for name in self.saved:
-            value = getattr(self, name)
-            if isinstance(value, (nn.Module, torch.optim.Optimizer)):
-                tensors[name] = value.state_dict()
-            elif isinstance(value, torch.Generator):
-                tensors[name] = value.get_state()
-            elif isinstance(value, int):
-                counters[name] = value
-            else:  # a tensor or None
-                tensors[name] = value
-        save_torch(path / "networks.pt", tensors)
-        for name, buffer in self.buffers.items():
-            buffer.save(path / f"{name}.npz")
-        progress = {"counters": counters, "global_rngs": rng_state()}
-        (path / "progress.json").write_text(json.dumps(progress))
-
-    def load(self, path: Path) -> None:
-        path = Path(path)
-        tensors = load_torch(path / "networks.pt")
-        progress = json.loads((path / "progress.json").read_text())
-        counters = progress.get("counters", {})
-        found = sorted({*tensors, *counters})
-        expected = sorted({*self.saved, *self.COUNTERS})
-        if found != expected:
-            raise ValueError(f"{path} holds the state of another agent: {found}, where "
-                             f"{type(self).__name__} saves {expected}")
-        for name in self.saved:
-            value = getattr(self, name)
-            if isinstance(value, (nn.Module, torch.optim.Optimizer)):
-                value.load_state_dict(tensors[name])
-            elif isinstance(value, torch.Generator):
-                value.set_state(tensors[name])
-            elif name not in counters:
-                setattr(self, name, tensors[name])
-        for name, value in counters.items():
-            setattr(self, name, value)
-        for name, buffer in self.buffers.items():
-            buffer.load(path / f"{name}.npz")
-        set_rng_state(progress["global_rngs"])
