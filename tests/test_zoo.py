@@ -82,6 +82,7 @@ VARIANTS = {
     "maddpg": [{"critic_input": "state"}],
     "pr2": [{"level_k": 2, "value_target": "uniform"}],
     "rommeo": [{"prior_window": 0}],
+    "facmac": [{"mixer": "nonmonotonic"}],
 }
 CASES = [(algo, {}) for algo in algorithms.names()] + [
     (algo, overrides) for algo, variants in VARIANTS.items() for overrides in variants]
