@@ -16,7 +16,7 @@ paper and its authors' code (``oxwhirl/facmac``: ``cq_learner.py``, ``cqmix_cont
   action in [-1, 1]); the ``E = 6`` best refit ``mu`` and ``sigma`` (the elites' mean and unbiased
   standard deviation, per action dimension); ``2`` iterations; the action is the best sample of the
   last iteration, as in the authors' ``cem_sampling``.
-- Loss (QMIX §4.3): ``L = E[(Q_tot(s, u) - y)^2]`` over a replayed batch with
+- Loss (QMIX §4): ``L = E[(Q_tot(s, u) - y)^2]`` over a replayed batch with
   ``y = r + gamma (1 - terminated) Q_tot'(s', u')``, ``u'_i`` the CEM argmax of the target utility
   ``Q'_i(o'_i, .)`` and ``Q_tot'`` the target mixer, as the authors' target ``select_actions``
   (``test_mode=True``) on the target controller. The replay stores ``terminated`` only: a truncated

@@ -1,17 +1,17 @@
 """QMIX's mixing network: per-agent values ``[batch, n_agents]`` to a team value ``[batch]``.
 
-``Mixer`` is the hypernetwork mixer of QMIX (Rashid et al., ICML 2018, §4.3, Fig. 2), as FACMAC
-(Peng et al., NeurIPS 2021) uses it for its factored critic and COMIX for its utilities::
+``Mixer`` is the hypernetwork mixer of QMIX (Rashid et al., ICML 2018, §4, Fig. 2), as
+FACMAC (Peng et al., NeurIPS 2021) uses it for its factored critic and COMIX for its utilities::
 
     h       = ELU(q^T W_1(s) + b_1(s))          W_1(s) = |hyper_w1(s)|  [n_agents, embed]
     Q_tot   = h^T w_2(s) + V(s)                 w_2(s) = |hyper_w2(s)|  [embed]
 
 ``hyper_w1`` and ``hyper_w2`` are hypernetworks of the global state ``s`` (two layers with a ReLU,
-``hypernet_hidden`` units, as QMIX's and FACMAC's ``hypernet_layers: 2``; or one linear layer with
+``hypernet_hidden`` units, as FACMAC's ``hypernet_layers: 2``; or one linear layer with
 ``hypernet_hidden=0``), ``b_1(s)`` a linear map of the state and ``V(s)`` a state value of two
-layers with a ReLU in place of a last bias (QMIX §4.3). The absolute values make every weight that
-meets ``q`` non-negative, and ELU is increasing, so ``dQ_tot / dq_i >= 0`` for every agent in every
-state (QMIX eq. 5): the argmax of ``Q_tot`` is every agent's own argmax.
+layers with a ReLU in place of a last bias (QMIX §4). The absolute values make every weight that
+meets ``q`` non-negative, and ELU is increasing, so ``dQ_tot / dq_i >= 0`` for every agent in
+every state (QMIX eq. 5): the argmax of ``Q_tot`` is every agent's own argmax.
 
 ``monotonic=False`` drops the absolute values: FACMAC's non-monotonic factorisation
 ("FACMAC-nonmonotonic"; ``QMixerNonmonotonic`` in the authors' code, ``oxwhirl/facmac``), which
