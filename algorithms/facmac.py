@@ -15,9 +15,9 @@ the paper and its authors' code (``oxwhirl/facmac``: ``facmac_learner.py``, ``cr
 - Actor, the centralised policy gradient: maximise ``Q_tot(s, mu_1(o_1), .., mu_n(o_n))`` with
   EVERY agent's action from its current policy, none from the replay (MADDPG's gradient keeps the
   other agents' replayed actions), so the gradient reaches each actor through the mixer and
-  every agent's critic at once. Loss: ``-E[Q_tot] + 1e-3 E[mu(o)^2]``, the authors' action
-  regulariser on the tanh-squashed actions (``(pi**2).mean() * 1e-3``; the paper does not
-  mention it); ``action_reg`` sets its weight.
+  every agent's critic at once. Loss: ``-E[Q_tot] + 1e-3 E[mu(o)^2]``, the action regulariser
+  of the authors' code on the tanh-squashed actions (``(pi**2).mean() * 1e-3`` in
+  ``facmac_learner.py``); ``action_reg`` sets its weight.
 - Order per gradient step, as the authors' ``train``: critic and mixer step (one Adam), then the
   actors' step on the updated critic, then Polyak averaging of every target. Each optimizer's
   gradients are clipped to a global norm before its step.
@@ -46,6 +46,12 @@ Choices and deviations:
 Decentralized execution: ``act(explore=False)`` returns ``tanh(f_i(o_i))``, a function of agent
 ``i``'s own observation, with no randomness. Exploration draws from a generator of its own
 (``stream(0)``), so evaluating never changes training; replay sampling draws from the buffer's.
+
+Cost, measured with one thread on this project's 2-core CPU under load (load average about 6): a
+``max_of_two`` run (5,000 updates at batch 100, 21 evaluations of 1,000 episodes) used 117 s of
+CPU time, a ``climbing`` run 106 s. On Particle Gather (4 agents) one gradient step takes about
+26 ms: one per env step over 125,000 steps would be about 55 CPU-minutes; ``update_every=8``
+makes it about 7.
 """
 
 from __future__ import annotations
