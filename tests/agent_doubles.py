@@ -1,11 +1,11 @@
-"""Spaces for testing agents without an env."""
+"""Spaces and made-up transitions for testing agents without an env."""
 
 from __future__ import annotations
 
 import numpy as np
 from gymnasium import spaces as gym_spaces
 
-from ro_bench.agents import EnvSpaces
+from ro_bench.agents import EnvSpaces, Transitions
 
 
 def make_spaces(n: int = 3, act_dim: int = 1, obs_dim: int = 2, state_dim: int | None = None,
@@ -18,3 +18,18 @@ def make_spaces(n: int = 3, act_dim: int = 1, obs_dim: int = 2, state_dim: int |
     state = obs if state_dim is None else gym_spaces.Box(-np.inf, np.inf, (state_dim,), np.float32)
     return EnvSpaces(agents=tuple(f"agent_{i}" for i in range(n)), observation_space=obs,
                      action_spaces=(box,) * n, state_space=state)
+
+
+def fake_step(agent, rng: np.random.Generator, batch: int = 2) -> dict[str, float]:
+    """act on random observations, observe made-up rewards (some episodes end), update."""
+    n, o, s = agent.n, agent.obs_dim, agent.state_dim
+    obs = rng.normal(size=(batch, n, o)).astype(np.float32)
+    actions = agent.act(obs, explore=True)
+    agent.observe(Transitions.from_step(
+        obs=obs, state=rng.normal(size=(batch, s)).astype(np.float32), actions=actions,
+        rewards=np.repeat(rng.normal(size=(batch, 1)), n, 1),
+        next_obs=rng.normal(size=(batch, n, o)).astype(np.float32),
+        next_state=rng.normal(size=(batch, s)).astype(np.float32),
+        terminated=np.repeat(rng.random((batch, 1)) < 0.3, n, 1),
+        truncated=np.zeros((batch, n), dtype=bool)))
+    return agent.update()

@@ -37,6 +37,24 @@ SPARSE_CHECKPOINTS = protocols.Protocol("test-max_of_three-sparse", 1, "max_of_t
                                         checkpoint_every=500)
 
 
+# A coordination game without RO, a Climbing variant with no penalties: action 0 is every agent's
+# best response to a uniformly random partner and the optimum (11). The learning check of the
+# general-purpose methods (MAPPO, SB3 PPO, COMIX, FACMAC): one that a method of the zoo should pass.
+COORDINATION = protocols.Protocol(
+    "test-coordination", 1, "matrix_game",
+    {"payoff": [[11, 0, 0], [0, 7, 0], [0, 0, 5]], "continuous_actions": True},
+    eval_episodes=100)
+
+
+def train_on_coordination(algo: str, seed: int, out):
+    """``algo``'s RunResult on ``COORDINATION`` with its defaults and the protocol's 5000 steps."""
+    from ro_bench.harness import train
+
+    if COORDINATION.name not in protocols.list():
+        protocols.register(COORDINATION)
+    return train(algo, COORDINATION.name, seed, out, progress=False)
+
+
 def register_small_protocol() -> None:
     for protocol in (SMALL, SMALL_GAME, SMALL_MUJOCO, UNSCORABLE, SPARSE_CHECKPOINTS):
         if protocol.name not in protocols.list():

@@ -14,7 +14,8 @@ torch = pytest.importorskip("torch")
 from gymnasium import spaces as gym_spaces  # noqa: E402
 
 from agent_doubles import make_spaces  # noqa: E402
-from ro_bench import algorithms, protocols  # noqa: E402
+from harness_doubles import train_on_coordination  # noqa: E402
+from ro_bench import algorithms  # noqa: E402
 from ro_bench.agents import Transitions  # noqa: E402
 from ro_bench.evaluation import is_decentralized  # noqa: E402
 from ro_bench_zoo.mappo import (  # noqa: E402
@@ -185,23 +186,12 @@ def test_save_and_load_mid_rollout_continue_exactly(tmp_path) -> None:
         assert torch.equal(a, b)
 
 
-SHORT_COORDINATION = protocols.Protocol(
-    "test-mappo-coordination", 1, "matrix_game",
-    {"payoff": [[11, 0, 0], [0, 7, 0], [0, 0, 5]], "continuous_actions": True},
-    eval_episodes=100)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_mappo_solves_a_coordination_game_without_ro(seed: int, tmp_path) -> None:
-    """A climbing variant with no penalties: action 0 is every agent's best response to a
-    uniformly random partner and the optimum (11), so a policy-gradient method should find it.
-    MAPPO's defaults, the protocol's 5000 steps (25 updates)."""
-    from ro_bench.harness import train
-
-    if SHORT_COORDINATION.name not in protocols.list():
-        protocols.register(SHORT_COORDINATION)
-    result = train("mappo", SHORT_COORDINATION.name, seed, tmp_path, progress=False)
+    """A coordination game without RO (``harness_doubles.COORDINATION``), the documented
+    defaults, the protocol's 5000 steps: the greedy joint action reaches the optimum, 11."""
+    result = train_on_coordination("mappo", seed, tmp_path)
     assert result.final_metric == pytest.approx(11.0)
     assert result.decentralized
 

@@ -18,7 +18,8 @@ pytest.importorskip("stable_baselines3",
                     reason="sb3_ppo needs Stable-Baselines3: pip install 'ro-bench[sb3]'")
 
 from agent_doubles import make_spaces  # noqa: E402
-from ro_bench import algorithms, protocols  # noqa: E402
+from harness_doubles import train_on_coordination  # noqa: E402
+from ro_bench import algorithms  # noqa: E402
 from ro_bench.agents import Transitions  # noqa: E402
 from ro_bench.evaluation import is_decentralized  # noqa: E402
 from ro_bench_zoo.sb3_ppo import SB3PPO, SB3PPOConfig  # noqa: E402
@@ -171,22 +172,12 @@ def test_execution_is_decentralized() -> None:
 
 
 # ------------------------------------------------------------------------------- learning
-SHORT_COORDINATION = protocols.Protocol(
-    "test-sb3_ppo-coordination", 1, "matrix_game",
-    {"payoff": [[11, 0, 0], [0, 7, 0], [0, 0, 5]], "continuous_actions": True},
-    eval_episodes=100)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_sb3_ppo_solves_a_coordination_game_without_ro(seed: int, tmp_path) -> None:
-    """A climbing variant with no penalties: action 0 is every agent's best response to a
-    uniformly random partner and the optimum (11). The defaults, the protocol's 5000 steps."""
-    from ro_bench.harness import train
-
-    if SHORT_COORDINATION.name not in protocols.list():
-        protocols.register(SHORT_COORDINATION)
-    result = train("sb3_ppo", SHORT_COORDINATION.name, seed, tmp_path, progress=False)
+    """A coordination game without RO (``harness_doubles.COORDINATION``), the documented
+    defaults, the protocol's 5000 steps: the greedy joint action reaches the optimum, 11."""
+    result = train_on_coordination("sb3_ppo", seed, tmp_path)
     assert result.final_metric == pytest.approx(11.0)
     assert result.decentralized
 

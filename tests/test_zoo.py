@@ -120,6 +120,7 @@ VARIANTS = {
     "rommeo": [{"prior_window": 0}],
     "mappo": [{"value_norm": False, "minibatches": 3, "feature_norm": False}],
     "sb3_ppo": [{"shared_policy": True}],
+    "facmac": [{"mixer": "nonmonotonic"}],
 }
 CASES = [(algo, {}) for algo in algorithms.names()] + [
     (algo, overrides) for algo, variants in VARIANTS.items() for overrides in variants]
