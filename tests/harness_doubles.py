@@ -37,22 +37,29 @@ SPARSE_CHECKPOINTS = protocols.Protocol("test-max_of_three-sparse", 1, "max_of_t
                                         checkpoint_every=500)
 
 
-# A coordination game without RO, a Climbing variant with no penalties: action 0 is every agent's
-# best response to a uniformly random partner and the optimum (11). The learning check of the
-# general-purpose methods (MAPPO, SB3 PPO, COMIX, FACMAC): one that a method of the zoo should pass.
+# Two games without RO, the learning checks of the general-purpose methods (MAPPO, SB3 PPO, COMIX,
+# FACMAC); each method of the zoo should solve the one that suits its policy class:
+# - COORDINATION, a Climbing variant with no penalties: action 0 is every agent's best response
+#   to a uniformly random partner and the optimum (11). Its payoff is flat within each third of
+#   the action interval, so a stochastic policy's likelihood-ratio gradient climbs it; a
+#   deterministic policy's gradient through a critic sees no slope there.
+# - ONE_BOWL, Max of Two with the optimal bowl 10 wide (s2 = 10): f2 >= 5.5 everywhere in the
+#   box while f1 <= 0, so the team reward is one smooth concave bowl with its peak, 10, at (5, 5).
 COORDINATION = protocols.Protocol(
     "test-coordination", 1, "matrix_game",
     {"payoff": [[11, 0, 0], [0, 7, 0], [0, 0, 5]], "continuous_actions": True},
     eval_episodes=100)
+ONE_BOWL = protocols.Protocol("test-one-bowl", 1, "max_of_two", {"s2": 10.0}, eval_episodes=100)
 
 
-def train_on_coordination(algo: str, seed: int, out):
-    """``algo``'s RunResult on ``COORDINATION`` with its defaults and the protocol's 5000 steps."""
+def train_without_ro(algo: str, protocol: protocols.Protocol, seed: int, out):
+    """``algo``'s RunResult on ``protocol`` (COORDINATION or ONE_BOWL) with its defaults and the
+    protocol's 5000 steps."""
     from ro_bench.harness import train
 
-    if COORDINATION.name not in protocols.list():
-        protocols.register(COORDINATION)
-    return train(algo, COORDINATION.name, seed, out, progress=False)
+    if protocol.name not in protocols.list():
+        protocols.register(protocol)
+    return train(algo, protocol.name, seed, out, progress=False)
 
 
 def register_small_protocol() -> None:

@@ -16,7 +16,7 @@ from ro_bench.agents import Transitions  # noqa: E402
 from ro_bench_zoo.facmac import FACMAC, FACMACConfig, policy_loss  # noqa: E402
 
 from agent_doubles import fake_step, make_spaces  # noqa: E402
-from harness_doubles import train_on_coordination  # noqa: E402
+from harness_doubles import ONE_BOWL, train_without_ro  # noqa: E402
 
 SMALL = FACMACConfig(total_steps=400, batch_size=32, critic_hidden=(16, 16),
                      actor_hidden=(16, 16), learning_starts=1, warmup_fraction=0.0,
@@ -222,9 +222,9 @@ def test_bad_config_values_are_explained() -> None:
 # ----------------------------------------------------------------------------- learning
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_facmac_solves_a_coordination_game_without_ro(seed: int, tmp_path) -> None:
-    """A coordination game without RO (``harness_doubles.COORDINATION``), the documented
-    defaults, the protocol's 5000 steps: the greedy joint action reaches the optimum, 11."""
-    result = train_on_coordination("facmac", seed, tmp_path)
-    assert result.final_metric == pytest.approx(11.0)
+def test_facmac_solves_a_smooth_game_without_ro(seed: int, tmp_path) -> None:
+    """Max of Two as one smooth bowl (``harness_doubles.ONE_BOWL``), the documented defaults,
+    the protocol's 5000 steps: the greedy joint action reaches the peak, 10, within 0.1."""
+    result = train_without_ro("facmac", ONE_BOWL, seed, tmp_path)
+    assert result.final_metric >= 9.9, result.final_metric
     assert result.decentralized

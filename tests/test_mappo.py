@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 from gymnasium import spaces as gym_spaces  # noqa: E402
 
 from agent_doubles import make_spaces  # noqa: E402
-from harness_doubles import train_on_coordination  # noqa: E402
+from harness_doubles import COORDINATION, train_without_ro  # noqa: E402
 from ro_bench import algorithms  # noqa: E402
 from ro_bench.agents import Transitions  # noqa: E402
 from ro_bench.evaluation import is_decentralized  # noqa: E402
@@ -191,7 +191,7 @@ def test_save_and_load_mid_rollout_continue_exactly(tmp_path) -> None:
 def test_mappo_solves_a_coordination_game_without_ro(seed: int, tmp_path) -> None:
     """A coordination game without RO (``harness_doubles.COORDINATION``), the documented
     defaults, the protocol's 5000 steps: the greedy joint action reaches the optimum, 11."""
-    result = train_on_coordination("mappo", seed, tmp_path)
+    result = train_without_ro("mappo", COORDINATION, seed, tmp_path)
     assert result.final_metric == pytest.approx(11.0)
     assert result.decentralized
 

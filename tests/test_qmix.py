@@ -1,6 +1,6 @@
 """COMIX (``qmix``): CEM on known concave functions, the TD target by hand (terminated vs
 truncated), the loss against an independent computation, exploration, determinism, exact resume,
-and (slow) a learning check on Max of Two."""
+and (slow) a learning check on Max of Two as one smooth bowl."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ro_bench.agents import Transitions  # noqa: E402
 from ro_bench_zoo.qmix import QMIX, QMIXConfig, cem_argmax  # noqa: E402
 
 from agent_doubles import fake_step, make_spaces  # noqa: E402
-from harness_doubles import train_on_coordination  # noqa: E402
+from harness_doubles import ONE_BOWL, train_without_ro  # noqa: E402
 
 SMALL = QMIXConfig(total_steps=400, batch_size=32, critic_hidden=(16, 16), learning_starts=1,
                    warmup_fraction=0.0, mixing_embed=8, hypernet_hidden=8, cem_samples=16,
@@ -227,9 +227,9 @@ def test_bad_config_values_are_explained() -> None:
 # ----------------------------------------------------------------------------- learning
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_comix_solves_a_coordination_game_without_ro(seed: int, tmp_path) -> None:
-    """A coordination game without RO (``harness_doubles.COORDINATION``), the documented
-    defaults, the protocol's 5000 steps: the greedy joint action reaches the optimum, 11."""
-    result = train_on_coordination("qmix", seed, tmp_path)
-    assert result.final_metric == pytest.approx(11.0)
+def test_comix_solves_a_smooth_game_without_ro(seed: int, tmp_path) -> None:
+    """Max of Two as one smooth bowl (``harness_doubles.ONE_BOWL``), the documented defaults,
+    the protocol's 5000 steps: the greedy joint action reaches the peak, 10, within 0.1."""
+    result = train_without_ro("qmix", ONE_BOWL, seed, tmp_path)
+    assert result.final_metric >= 9.9, result.final_metric
     assert result.decentralized

@@ -18,7 +18,7 @@ pytest.importorskip("stable_baselines3",
                     reason="sb3_ppo needs Stable-Baselines3: pip install 'ro-bench[sb3]'")
 
 from agent_doubles import make_spaces  # noqa: E402
-from harness_doubles import train_on_coordination  # noqa: E402
+from harness_doubles import COORDINATION, train_without_ro  # noqa: E402
 from ro_bench import algorithms  # noqa: E402
 from ro_bench.agents import Transitions  # noqa: E402
 from ro_bench.evaluation import is_decentralized  # noqa: E402
@@ -177,7 +177,7 @@ def test_execution_is_decentralized() -> None:
 def test_sb3_ppo_solves_a_coordination_game_without_ro(seed: int, tmp_path) -> None:
     """A coordination game without RO (``harness_doubles.COORDINATION``), the documented
     defaults, the protocol's 5000 steps: the greedy joint action reaches the optimum, 11."""
-    result = train_on_coordination("sb3_ppo", seed, tmp_path)
+    result = train_without_ro("sb3_ppo", COORDINATION, seed, tmp_path)
     assert result.final_metric == pytest.approx(11.0)
     assert result.decentralized
 
