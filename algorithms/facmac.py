@@ -69,13 +69,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from ro_bench.agents import EnvSpaces
 from ro_bench.configs import documented
 from ro_bench.params import choice, real
 from ro_bench.search import HIDDEN_UNITS, LEARNING_RATE
-from ro_bench_zoo.common.factored import (FactoredConfig, adam, mixed_td_target,
+from ro_bench_zoo.common.factored import (FactoredConfig, adam, clipped_step, mixed_td_target,
                                           training_action)
 from ro_bench_zoo.common.grouped import GroupedMLP
 from ro_bench_zoo.common.mixers import Mixer
@@ -162,9 +162,9 @@ class FACMAC(OffPolicyAgent):
         c = self.config
         batch = {k: torch.from_numpy(v) for k, v in self.buffer.sample(c.batch_size).items()}
         critic_loss, q_tot, y = self.critic_loss(batch)
-        critic_norm = self._step(self.critic_opt, critic_loss)
+        critic_norm = clipped_step(self.critic_opt, critic_loss, c.grad_clip)
         actor_loss, q_pi = self.actor_loss(batch)
-        actor_norm = self._step(self.actor_opt, actor_loss)
+        actor_norm = clipped_step(self.actor_opt, actor_loss, c.grad_clip)
         for target, source in ((self.actor_target, self.actor),
                                (self.critic_target, self.critic),
                                (self.mixer_target, self.mixer)):
@@ -215,13 +215,3 @@ class FACMAC(OffPolicyAgent):
             for net in frozen:
                 net.requires_grad_(True)
         return policy_loss(q_tot, actions, self.config.action_reg), q_tot.detach()
-
-    def _step(self, optimizer: torch.optim.Optimizer, loss: Tensor) -> float:
-        """Backward, clip the optimizer's gradients to a global norm, step; the norm before
-        clipping."""
-        optimizer.zero_grad()
-        loss.backward()
-        params: list[nn.Parameter] = [p for g in optimizer.param_groups for p in g["params"]]
-        norm = torch.nn.utils.clip_grad_norm_(params, self.config.grad_clip or float("inf"))
-        optimizer.step()
-        return norm.item()

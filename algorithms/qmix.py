@@ -84,8 +84,8 @@ from torch import Tensor
 from ro_bench.agents import EnvSpaces
 from ro_bench.configs import documented
 from ro_bench.params import integer, real
-from ro_bench_zoo.common.factored import (FactoredConfig, adam, mixed_td_target,
-                                             training_action)
+from ro_bench_zoo.common.factored import (FactoredConfig, adam, clipped_step, mixed_td_target,
+                                          training_action)
 from ro_bench_zoo.common.grouped import GroupedMLP
 from ro_bench_zoo.common.mixers import Mixer
 from ro_bench_zoo.common.off_policy import OffPolicyAgent
@@ -202,15 +202,11 @@ class QMIX(OffPolicyAgent):
         c = self.config
         batch = {k: torch.from_numpy(v) for k, v in self.buffer.sample(c.batch_size).items()}
         loss, q_tot, y = self.loss(batch)
-        self.optimizer.zero_grad()
-        loss.backward()
-        params = [*self.utility.parameters(), *self.mixer.parameters()]
-        grad_norm = torch.nn.utils.clip_grad_norm_(params, c.grad_clip or float("inf"))
-        self.optimizer.step()
+        grad_norm = clipped_step(self.optimizer, loss, c.grad_clip)
         soft_update(self.utility_target, self.utility, c.tau)
         soft_update(self.mixer_target, self.mixer, c.tau)
         return {"losses/td": loss.item(), "charts/q_tot_mean": q_tot.mean().item(),
-                "charts/target_mean": y.mean().item(), "charts/grad_norm": grad_norm.item()}
+                "charts/target_mean": y.mean().item(), "charts/grad_norm": grad_norm}
 
     def loss(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         """QMIX's loss ``E[(Q_tot(s, u) - y)^2]``, with ``Q_tot [B]`` and the target ``y [B]``."""

@@ -97,3 +97,14 @@ def training_action(greedy: Tensor, std: float, warmup: bool, generator: torch.G
 def adam(params: list[torch.nn.Parameter], lr: float, eps: float) -> torch.optim.Adam:
     """Adam over ``params`` with FACMAC's epsilon (fused: the zoo's cheaper kernel)."""
     return torch.optim.Adam(params, lr=lr, eps=eps, fused=True)
+
+
+def clipped_step(optimizer: torch.optim.Optimizer, loss: Tensor, grad_clip: float) -> float:
+    """Backward, clip the optimizer's gradients to a global norm (none when ``grad_clip`` is 0),
+    step; the norm before clipping."""
+    optimizer.zero_grad()
+    loss.backward()
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    norm = torch.nn.utils.clip_grad_norm_(params, grad_clip or float("inf"))
+    optimizer.step()
+    return norm.item()
