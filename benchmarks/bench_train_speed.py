@@ -6,11 +6,12 @@ its default config with ``update_every=1`` (one gradient round per env step) and
 ``--learning-starts``; with ``--protocol P`` each uses the protocol's env and budget and the
 settings of its entry of record on P (``leaderboards/entries.txt``), so the figure is the speed
 of that entry's runs. Each first runs ``--warm-up`` steps past its warm-up, then ``--steps``
-steps are timed. Each measurement runs in a fresh interpreter, one torch thread; the figure is
-the best of ``--rounds`` interleaved rounds (see ``_timing``). ``--compare DIR`` measures the
-same with ``DIR`` first on ``PYTHONPATH`` (a checkout of another revision, e.g. a ``git
-worktree``, whose zoo must be importable as ``ro_bench_zoo``) in the same rounds, and prints the
-ratio.
+steps are timed (for an on-policy method, whole rollouts: both are rounded up to multiples of
+its ``n_steps``, so that every update is timed). Each measurement runs in a fresh interpreter,
+one torch thread; the figure is the best of ``--rounds`` interleaved rounds (see ``_timing``).
+``--compare DIR`` measures the same with ``DIR`` first on ``PYTHONPATH`` (a checkout of another
+revision, e.g. a ``git worktree``, whose zoo must be importable as ``ro_bench_zoo``) in the same
+rounds, and prints the ratio.
 
     python benchmarks/bench_train_speed.py [--env ENV | --protocol P] [--compare DIR]
 """
@@ -26,7 +27,8 @@ import tempfile
 from _timing import best_of_rounds, checkout_env
 from ro_bench import grid, protocols
 
-ALGORITHMS = ("random", "maddpg", "svnr", "masql", "pr2", "rommeo", "mmq")
+ALGORITHMS = ("random", "maddpg", "svnr", "masql", "pr2", "rommeo", "mmq", "qmix", "facmac",
+              "mappo", "sb3_ppo")
 
 # One measurement, in a fresh interpreter: prints the env steps per second.
 PROBE = """
@@ -45,7 +47,10 @@ env = ro_bench.make_vec(env_id, 1, **kwargs)
 agent = agent_cls(config, agents.EnvSpaces.from_vec(env), 0)
 torch.set_num_threads(1)
 obs, _ = env.reset(seed=0)
-for _ in range(getattr(config, "learning_starts", 0) + warm_up):
+rollout = getattr(config, "n_steps", 1)  # on-policy: time whole rollouts, each with its update
+warm_up = -(-(getattr(config, "learning_starts", 0) + warm_up) // rollout) * rollout
+steps = -(-steps // rollout) * rollout
+for _ in range(warm_up):
     obs, _ = harness._train_step(agent, env, obs)
 start = time.perf_counter()
 for _ in range(steps):
