@@ -2,8 +2,8 @@
 of 512 transitions, in one run.
 
 Off-policy learners (SVNR, COMIX, FACMAC and MADDPG itself) are built with their default
-configs (batch 512) on the same env, their replay buffers filled with the same 2048 random
-transitions, and their ``gradient_step`` (critic step, policy step where the method has one,
+configs at batch 512 (COMIX's and FACMAC's own default is 100) on the same env, their replay
+buffers filled with the same 2048 random transitions, and their ``gradient_step`` (critic step, policy step where the method has one,
 target updates) is timed. On-policy learners (MAPPO, SB3 PPO) are given one rollout of 512
 transitions (256 envs x 2 steps, their own exploring actions) and one epoch over it in one
 mini-batch: one policy step and one value step on the 512 transitions, as MADDPG's update is
@@ -11,7 +11,7 @@ one critic and one policy step on 512. MAPPO's ``learn`` is timed on that rollou
 ``train()`` on its rollout buffers. All are timed in interleaved rounds, one torch thread each.
 The paper reports SVNR at 2.2x MADDPG's wall time (H.5.4); our target is at most 1.5x.
 
-    cd benchmarks && ../.venv/bin/python bench_update.py [--algo svnr qmix ...]
+    cd benchmarks && ../.venv/bin/python bench_update.py [--algo svnr qmix ...] [--calls N]
 """
 
 from __future__ import annotations
@@ -105,20 +105,22 @@ def on_policy_update(algo: str, target: str) -> Callable[[], object]:
 def update_fn(algo: str, target: str) -> Callable[[], object]:
     if algo in ON_POLICY:
         return on_policy_update(algo, target)
-    return filled_agent(algo, target).gradient_step
+    return filled_agent(algo, target, {"batch_size": BATCH}).gradient_step
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--algo", nargs="+", default=list(COMPARED), choices=COMPARED)
     parser.add_argument("--protocol", nargs="+", default=list(TARGETS))
+    parser.add_argument("--calls", type=int, default=20, help="updates timed in each round")
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"{'protocol':<30} {'algorithm':<9} {'updates/s':>10} {'maddpg updates/s':>17} "
           f"{'time / maddpg':>14}")
     for name in args.protocol:
         fns = {"maddpg": update_fn("maddpg", name)} | {a: update_fn(a, name) for a in args.algo}
-        r = rates(fns, calls=20)
+        r = rates(fns, args.calls, args.rounds)
         for algo in args.algo:
             print(f"{name:<30} {algo:<9} {r[algo]:>10.1f} {r['maddpg']:>17.1f} "
                   f"{r['maddpg'] / r[algo]:>13.2f}x")
