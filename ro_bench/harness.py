@@ -117,14 +117,18 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
     eval_env = ro_bench.make_vec(protocol.env_id, protocol.eval_episodes, **protocol.env_kwargs)
     agent = agent_cls(config, agents.EnvSpaces.from_vec(env), seed)
     obs, _ = env.reset(seed=seed)
-    state = {"steps": 0, "curve": [], "returns": [], "episode_returns": [], "decentralized": True,
-             "wall_time_s": 0.0, "action_samples": []}
+    state = {"steps": 0, "curve": [], "returns": [],
+             "episode_returns": [] if protocol.keeps_episode_returns else None,
+             "decentralized": True, "wall_time_s": 0.0, "action_samples": []}
     restored = checkpoint.load(directory, env, agent) if resume else None
     if restored is not None:
         state, obs = restored
         state.setdefault("action_samples", [])  # a checkpoint from before samples were recorded
-        # A checkpoint from before per-episode returns were kept: the run records none.
+        # A checkpoint from before per-episode returns were kept (or from before they were kept
+        # for episodic protocols alone): the run records none, or none where it would not have.
         state.setdefault("episode_returns", None)
+        if not protocol.keeps_episode_returns:
+            state["episode_returns"] = None
     log = RunLog(directory, protocol.budget, state["steps"], state["curve"], state["returns"])
     points = [p for p in protocol.eval_points() if p >= state["steps"]]
     if state["curve"] and points and points[0] == state["curve"][-1][0]:

@@ -23,8 +23,9 @@
   (marl-eval's convention: 10x the episodes of an ordinary evaluation).
 
 The returns are undiscounted team returns (the metric ``mean_episode_return`` is their mean).
-A run that kept no per-episode returns (a RunResult of schema version 4 or older) cannot be
-written: its entry is left out and named in what ``to_marl_eval`` returns.
+A run that kept no per-episode returns (a RunResult of schema version 4 or older, or of a
+protocol not scored by episode returns, such as a one-step game) cannot be written: its entry is
+left out and named, with the reason, in what ``to_marl_eval`` returns.
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ def to_marl_eval(tables: dict[str, list[Any]]) -> tuple[dict[str, Any], list[str
         for entry in entries:
             missing = [r.seed for r in entry.results if not r.episode_returns]
             if missing:
+                why = ("RunResult schema version 4 or older" if protocol.keeps_episode_returns
+                       else f"the protocol is scored by {protocol.metric}, not by episode returns")
                 skipped.append(f"{name} {entry.name}: seeds {missing} kept no per-episode returns "
-                               f"(RunResult schema version 4 or older)")
+                               f"({why})")
                 continue
             runs = {f"seed_{r.seed}": _run(r, protocol) for r in entry.results}
             doc.setdefault(env, {}).setdefault(task, {})[entry.name] = runs

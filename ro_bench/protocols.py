@@ -12,8 +12,11 @@ Evaluation and checkpoints
     Every ``eval_every`` env steps (and at 0 and at the end) the agent plays ``eval_episodes``
     episodes with ``explore=False``; the last evaluation plays ``final_eval_episodes`` (marl-eval's
     convention for episodic tasks: 10x the episodes, the "absolute metric"), and its first
-    ``eval_episodes`` episodes are those an ordinary evaluation would have played. The return of
-    every episode of every evaluation is kept (``RunResult.episode_returns``). A checkpoint is
+    ``eval_episodes`` episodes are those an ordinary evaluation would have played. On a protocol
+    scored by ``mean_episode_return`` (episodic tasks, which marl-eval reads), the return of every
+    episode of every evaluation is kept (``RunResult.episode_returns``); elsewhere it is not: a
+    one-step game's greedy evaluation repeats one reward a thousand times, about 400 KB a run. A
+    checkpoint is
     written every ``checkpoint_every`` env steps (a multiple of ``eval_every``; default: at every
     evaluation) and at the end. These fields default to what every protocol did before they
     existed (the final evaluation as large as the others, a checkpoint at every evaluation,
@@ -115,6 +118,11 @@ class Protocol:
         ``final_return``."""
         values = {"mean_step_reward": lambda: final_return / self._env_facts[2]}
         return {name: values[name]() for name in self.also}
+
+    @property
+    def keeps_episode_returns(self) -> bool:
+        """Whether runs keep every evaluation episode's return (see Evaluation and checkpoints)."""
+        return self.metric == "mean_episode_return"
 
     @property
     def optimum(self) -> float:

@@ -408,6 +408,32 @@ def test_an_episodic_protocol_keeps_every_episode_and_plays_more_at_the_end(tmp_
                           evaluate(fixed, large, 7).episode_returns[:4])
 
 
+def test_only_episodic_protocols_keep_every_episode(tmp_path, monkeypatch):
+    """Per-episode returns are kept where the metric is the mean episode return; a one-step game
+    and Particle Gather keep their means alone, also when resumed from a checkpoint written by
+    code that kept them everywhere."""
+    assert SMALL_MUJOCO.keeps_episode_returns
+    for protocol in (SMALL_GAME, SMALL):
+        assert not protocol.keeps_episode_returns
+        result = harness.train("random", protocol.name, 0, tmp_path / "whole", progress=False)
+        assert result.episode_returns == () and len(result.returns) == len(result.curve)
+
+    def stop_at_500(steps: int, metric: float) -> None:
+        if steps == 500:
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as older_code:
+        older_code.setattr(protocols.Protocol, "keeps_episode_returns", property(lambda p: True))
+        with pytest.raises(KeyboardInterrupt):
+            harness.train("random", SMALL_GAME.name, 0, tmp_path / "killed", progress=False,
+                          on_evaluation=stop_at_500)
+    resumed = harness.train("random", SMALL_GAME.name, 0, tmp_path / "killed", resume=True,
+                            progress=False)
+    whole = RunResult.read(harness.run_dir(tmp_path / "whole", SMALL_GAME.name, "random", 0)
+                           / "result.json")
+    assert resumed.episode_returns == () and numbers(resumed) == numbers(whole)
+
+
 def harness_fixed_agent(vec):
     """The fixed agent (deterministic, batch-size independent) on ``vec``'s spaces."""
     agent_cls, config_cls = algorithms.get("fixed")
