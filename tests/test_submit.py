@@ -151,7 +151,8 @@ def _over_budget(tmp, runs, board):
     longer = dataclasses.replace(runs[4], env_steps=budget + 250,
                                  curve=(*runs[4].curve, (budget + 250, 0.0)),
                                  returns=(*runs[4].returns, 0.0),
-                                 episode_returns=(*runs[4].episode_returns, (0.0,)))
+                                 episode_returns=runs[4].episode_returns
+                                 and (*runs[4].episode_returns, (0.0,)))
     return save(tmp / "in", [*runs[:4], longer])
 
 
