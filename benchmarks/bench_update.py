@@ -3,8 +3,8 @@ of 512 transitions, in one run.
 
 Off-policy learners (SVNR, COMIX, FACMAC and MADDPG itself) are built with their default
 configs at batch 512 (COMIX's and FACMAC's own default is 100) on the same env, their replay
-buffers filled with the same 2048 random transitions, and their ``gradient_step`` (critic step, policy step where the method has one,
-target updates) is timed. On-policy learners (MAPPO, SB3 PPO) are given one rollout of 512
+buffers filled with the same 2048 random transitions, and their ``gradient_step`` (critic
+step, policy step where the method has one, target updates) is timed. On-policy learners (MAPPO, SB3 PPO) are given one rollout of 512
 transitions (256 envs x 2 steps, their own exploring actions) and one epoch over it in one
 mini-batch: one policy step and one value step on the 512 transitions, as MADDPG's update is
 one critic and one policy step on 512. MAPPO's ``learn`` is timed on that rollout, SB3 PPO's

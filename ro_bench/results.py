@@ -57,9 +57,9 @@ Schema versions
     protocol's ``eval_episodes``, ``final_eval_episodes`` at the last point), one list per curve
     point whose mean is that point's entry of ``returns``, kept on protocols scored by
     ``mean_episode_return`` (``Protocol.keeps_episode_returns``); ``()`` on the others, and for a
-    run resumed from a checkpoint written before they were kept. ``success`` may be null: the protocol defines no
-    success (an env without an optimum, as MaMuJoCo). An older document reads as
-    ``episode_returns=()``, and its ``success`` must be true or false.
+    run resumed from a checkpoint written before they were kept. ``success`` may be null: the
+    protocol defines no success (an env without an optimum, as MaMuJoCo). An older document reads
+    as ``episode_returns=()``, and its ``success`` must be true or false.
 """
 
 from __future__ import annotations
