@@ -48,8 +48,8 @@ agent = agent_cls(config, agents.EnvSpaces.from_vec(env), 0)
 torch.set_num_threads(1)
 obs, _ = env.reset(seed=0)
 rollout = getattr(config, "n_steps", 1)  # on-policy: time whole rollouts, each with its update
-warm_up = -(-(getattr(config, "learning_starts", 0) + warm_up) // rollout) * rollout
-steps = -(-steps // rollout) * rollout
+whole = lambda n: -(-n // rollout) * rollout  # n rounded up to whole rollouts
+warm_up, steps = whole(getattr(config, "learning_starts", 0) + warm_up), whole(steps)
 for _ in range(warm_up):
     obs, _ = harness._train_step(agent, env, obs)
 start = time.perf_counter()

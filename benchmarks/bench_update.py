@@ -1,15 +1,16 @@
 """The cost of one update of each learner of the zoo against one MADDPG update, on the same batch
 of 512 transitions, in one run.
 
-Off-policy learners (SVNR, COMIX, FACMAC and MADDPG itself) are built with their default
-configs at batch 512 (COMIX's and FACMAC's own default is 100) on the same env, their replay
-buffers filled with the same 2048 random transitions, and their ``gradient_step`` (critic
-step, policy step where the method has one, target updates) is timed. On-policy learners (MAPPO, SB3 PPO) are given one rollout of 512
-transitions (256 envs x 2 steps, their own exploring actions) and one epoch over it in one
-mini-batch: one policy step and one value step on the 512 transitions, as MADDPG's update is
-one critic and one policy step on 512. MAPPO's ``learn`` is timed on that rollout, SB3 PPO's
-``train()`` on its rollout buffers. All are timed in interleaved rounds, one torch thread each.
-The paper reports SVNR at 2.2x MADDPG's wall time (H.5.4); our target is at most 1.5x.
+Off-policy learners (SVNR, COMIX, FACMAC and MADDPG itself) are built with their default configs
+at batch 512 (COMIX's and FACMAC's own default is 100) on the same env, their replay buffers
+filled with the same 2048 random transitions, and their ``gradient_step`` (critic step, policy
+step where the method has one, target updates) is timed. On-policy learners (MAPPO, SB3 PPO) are
+given one rollout of 512 transitions (256 envs x 2 steps, their own exploring actions) and one
+epoch over it in one mini-batch: one policy step and one value step on the 512 transitions, as
+MADDPG's update is one critic and one policy step on 512. MAPPO's ``learn`` is timed on that
+rollout, SB3 PPO's ``train()`` on its rollout buffers. All are timed in interleaved rounds, one
+torch thread each. The paper reports SVNR at 2.2x MADDPG's wall time (H.5.4); our target is at
+most 1.5x.
 
     cd benchmarks && ../.venv/bin/python bench_update.py [--algo svnr qmix ...] [--calls N]
 """
@@ -38,8 +39,8 @@ ROLLOUT_ENVS, ROLLOUT_STEPS = 256, 2  # the on-policy rollout (SB3 needs two ste
 ON_POLICY = {"mappo": {"minibatches": 1}, "sb3_ppo": {"batch_size": BATCH}}
 
 
-def make_env(target: str, num_envs: int) -> tuple[object, dict]:
-    """``num_envs`` envs of the protocol ``target`` and the protocol's budget fields."""
+def make_env(target: str, num_envs: int) -> tuple[object, protocols.Protocol]:
+    """``num_envs`` envs of the protocol ``target``, and the protocol."""
     protocol = protocols.get(target)
     return ro_bench.make_vec(protocol.env_id, num_envs, **protocol.env_kwargs), protocol
 
@@ -58,13 +59,18 @@ def filled_agent(algo: str, target: str, values: dict | None = None) -> object:
     low = np.stack([s.low for s in spaces.action_spaces])
     high = np.stack([s.high for s in spaces.action_spaces])
     actions = rng.uniform(low, high, size=(FILL, *low.shape)).astype(np.float32)
+    observe_step(agent, env, obs, actions)
+    return agent
+
+
+def observe_step(agent: object, env: object, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """Step ``env`` with ``actions``, give ``agent`` the transitions; the next observations."""
     state = env.state()
     next_obs, rewards, terminated, truncated, infos = env.step(actions)
     agent.observe(Transitions.from_step(
-        obs=obs, state=state, actions=actions,
-        rewards=rewards, next_obs=infos["final_obs"], next_state=infos["final_state"],
-        terminated=terminated, truncated=truncated))
-    return agent
+        obs=obs, state=state, actions=actions, rewards=rewards, next_obs=infos["final_obs"],
+        next_state=infos["final_state"], terminated=terminated, truncated=truncated))
+    return next_obs
 
 
 def _warm_up(config_cls: type) -> dict[str, int]:
@@ -83,13 +89,7 @@ def on_policy_update(algo: str, target: str) -> Callable[[], object]:
     agent = agent_cls(config, EnvSpaces.from_vec(env), 0)
     obs, _ = env.reset(seed=0)
     for _ in range(ROLLOUT_STEPS):
-        state = env.state()
-        actions = agent.act(obs, explore=True)
-        next_obs, rewards, terminated, truncated, infos = env.step(actions)
-        agent.observe(Transitions.from_step(
-            obs=obs, state=state, actions=actions, rewards=rewards, next_obs=infos["final_obs"],
-            next_state=infos["final_state"], terminated=terminated, truncated=truncated))
-        obs = next_obs
+        obs = observe_step(agent, env, obs, agent.act(obs, explore=True))
     if algo == "mappo":
         rollout = {k: torch.from_numpy(v.copy()) for k, v in agent.rollout.arrays().items()}
         return lambda: agent.learn(rollout)

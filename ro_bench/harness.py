@@ -124,11 +124,10 @@ def _train(algo: str, agent_cls: type, config: Any, protocol: protocols.Protocol
     if restored is not None:
         state, obs = restored
         state.setdefault("action_samples", [])  # a checkpoint from before samples were recorded
-        # A checkpoint from before per-episode returns were kept (or from before they were kept
-        # for episodic protocols alone): the run records none, or none where it would not have.
-        state.setdefault("episode_returns", None)
-        if not protocol.keeps_episode_returns:
-            state["episode_returns"] = None
+        # Per-episode returns only where the protocol keeps them, and none for a checkpoint from
+        # before they were kept (or from when every protocol kept them).
+        state["episode_returns"] = (state.get("episode_returns")
+                                    if protocol.keeps_episode_returns else None)
     log = RunLog(directory, protocol.budget, state["steps"], state["curve"], state["returns"])
     points = [p for p in protocol.eval_points() if p >= state["steps"]]
     if state["curve"] and points and points[0] == state["curve"][-1][0]:
