@@ -60,7 +60,8 @@ generator of its own (``stream(0)``): ``act`` draws ``mean + std * noise`` itsel
 Gaussian sample ``forward`` would draw. ``RolloutBuffer.get`` shuffles with numpy's global
 generator (``np.random.permutation``), so ``update()`` runs ``train()`` with that generator set to
 the agent's own state (seeded from ``stream(1)``) and puts the caller's state back after.
-Evaluation (``predict(deterministic=True)``) draws nothing.
+Evaluation (``predict(deterministic=True)``) draws nothing. On a short budget the mean can end
+past the box's edge (``mappo``'s docstring, "What this means on a short budget").
 
 Decentralized execution: each agent's action is its policy's (or the shared policy's) function of
 its own observation (and id); values are used only in training.
