@@ -49,6 +49,8 @@ class LogUniform:
     def examples(self) -> tuple[float, ...]:
         return self.low, self.high
 
+    size = math.inf  # how many values it holds
+
     def describe(self) -> str:
         return f"log-uniform [{self.low:g}, {self.high:g}]"
 
@@ -69,6 +71,8 @@ class Uniform:
 
     def examples(self) -> tuple[float, ...]:
         return self.low, self.high
+
+    size = math.inf
 
     def describe(self) -> str:
         return f"uniform [{self.low:g}, {self.high:g}]"
@@ -91,6 +95,10 @@ class IntUniform:
     def examples(self) -> tuple[int, ...]:
         return self.low, self.high
 
+    @property
+    def size(self) -> int:
+        return self.high - self.low + 1
+
     def describe(self) -> str:
         return f"integer uniform {self.low}..{self.high}"
 
@@ -110,6 +118,10 @@ class Choice:
 
     def examples(self) -> tuple:
         return self.values
+
+    @property
+    def size(self) -> int:
+        return len(self.values)
 
     def describe(self) -> str:
         return "one of " + ", ".join(map(str, self.values))
@@ -131,6 +143,10 @@ class Width:
 
     def examples(self, layers: int) -> tuple[tuple[int, ...], ...]:
         return tuple((w,) * layers for w in self.widths)
+
+    @property
+    def size(self) -> int:
+        return len(self.widths)
 
     def describe(self) -> str:
         return "every hidden layer one of " + ", ".join(map(str, self.widths)) + " units"
@@ -174,6 +190,13 @@ def suggest(trial: Trial, config_cls: type, fixed: dict[str, Any] | None = None
         else:
             values[name] = space.suggest(trial, name)
     return values
+
+
+def configurations(config_cls: type, fixed: dict[str, Any] | None = None) -> float:
+    """How many configurations the tuned fields not in ``fixed`` span (``math.inf`` with any
+    continuous one)."""
+    return math.prod(space.size for name, space in search_space(config_cls).items()
+                     if not (fixed and name in fixed))
 
 
 def describe(config_cls: type) -> dict[str, str]:

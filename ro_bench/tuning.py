@@ -16,8 +16,10 @@ and the same budget for every method (App. F.2, H.5.2). Here:
 - **Storage**: SQLite by default (``<out>/tune.db``, beside the runs), or any SQLAlchemy URL
   (PostgreSQL, MySQL) for many workers on many machines. The study is found again by name: a
   study killed at any point resumes when the same command (or ``--study NAME``) runs again, with
-  every finished trial kept. A trial whose worker died is failed once its heartbeat is older than
-  the grace period and retried with the same values.
+  every finished trial kept and its samplers re-seeded so that they draw new values. A trial whose
+  worker died is failed once its heartbeat is older than the grace period and retried with the
+  same values. The budget counts configurations: a retry, or a draw that repeats an earlier
+  trial's values (which reads that trial's runs), adds nothing to it.
 - **Workers**: ``workers`` processes on this machine (each one torch thread), or tasks on a Ray
   cluster, all sharing the one study through its storage. With one worker a study is
   reproducible: the sampler is seeded and every run is.
@@ -41,6 +43,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ro_bench import algorithms, harness, protocols, search
 from ro_bench.atomic import atomic_write
@@ -158,8 +162,9 @@ def open_study(settings: Settings, worker: int = 0) -> Any:
         grace_period=2 * settings.heartbeat, heartbeat_stale_trial_callback=retry)
     study = optuna.create_study(
         study_name=settings.study_name, storage=storage, direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=settings.sampler_seed + worker),
         pruner=_pruner(optuna, settings), load_if_exists=True)
+    earlier = len(study.get_trials(deepcopy=False))
+    study.sampler = optuna.samplers.TPESampler(seed=sampler_seed(settings, worker, earlier))
     recorded = study.user_attrs.get("identity")
     if recorded is None:
         study.set_user_attr("identity", settings.identity())
@@ -170,6 +175,17 @@ def open_study(settings: Settings, worker: int = 0) -> Any:
                          f"settings ({'; '.join(differences)}): resume it with the same ones "
                          "or give another --study")
     return study
+
+
+def sampler_seed(settings: Settings, worker: int, earlier: int) -> int:
+    """The seed of a worker's TPE sampler. In a new study it is ``sampler_seed + worker``. A study
+    resumed with ``earlier`` trials in it folds that count in: a sampler draws its first values
+    at random from its seed alone, so a resumed worker seeded as before would propose again the
+    values of the trials its first run began with."""
+    if earlier == 0:
+        return settings.sampler_seed + worker
+    entropy = [settings.sampler_seed, worker, earlier]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
 def _pruner(optuna: Any, settings: Settings) -> Any:
@@ -183,12 +199,17 @@ def _pruner(optuna: Any, settings: Settings) -> Any:
 
 
 def finished(study: Any) -> tuple[int, int, int]:
-    """(complete, pruned, failed) trials of the study so far."""
+    """(complete, pruned, failed) trials of the study so far, each configuration counted once: a
+    trial that drew the values of an earlier one (a retry after its worker died, or a repeat
+    draw) reads that one's runs and adds nothing to the budget."""
     from optuna.trial import TrialState
 
-    states = [t.state for t in study.get_trials(deepcopy=False)]
-    return (states.count(TrialState.COMPLETE), states.count(TrialState.PRUNED),
-            states.count(TrialState.FAIL))
+    seen: dict[TrialState, set[str]] = {state: set() for state in TrialState}
+    for t in study.get_trials(deepcopy=False):
+        seen[t.state].add(json.dumps(t.params, sort_keys=True))
+    pruned = seen[TrialState.PRUNED] - seen[TrialState.COMPLETE]
+    failed = seen[TrialState.FAIL] - seen[TrialState.COMPLETE] - seen[TrialState.PRUNED]
+    return len(seen[TrialState.COMPLETE]), len(pruned), len(failed)
 
 
 def objective(settings: Settings) -> Callable[[Any], float]:
@@ -230,20 +251,23 @@ def _train(settings: Settings, seed: int, root: Path, overrides: dict[str, Any],
 
 
 def work(settings: Settings, worker: int = 0) -> int:
-    """One worker: run trials until the study holds ``trials`` finished ones (complete or
-    pruned); returns how many this worker ran."""
+    """One worker: run trials until the study holds ``trials`` finished configurations (complete
+    or pruned), or every configuration of a space smaller than that; returns how many trials
+    this worker ran."""
     study = open_study(settings, worker)
-    done = [0]
+    goal = min(settings.trials, search.configurations(algorithms.get(settings.algo)[1],
+                                                      settings.fixed))
+    ran = [0]
 
     def count(study: Any, trial: Any) -> None:
-        done[0] += 1
-        if sum(finished(study)[:2]) >= settings.trials:
+        ran[0] += 1
+        if sum(finished(study)[:2]) >= goal:
             study.stop()
 
-    if sum(finished(study)[:2]) < settings.trials:
+    if sum(finished(study)[:2]) < goal:
         study.optimize(objective(settings), callbacks=[count], gc_after_trial=False,
                        catch=(), show_progress_bar=False)
-    return done[0]
+    return ran[0]
 
 
 def tune(settings: Settings, progress: bool = True, position: int = 0) -> Outcome:

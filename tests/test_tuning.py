@@ -210,6 +210,34 @@ def test_two_processes_share_one_sqlite_study(tmp_path):
     assert len({t.user_attrs["worker"] for t in complete}) == 2  # both contributed
 
 
+def test_a_resumed_study_draws_new_values(tmp_path):
+    tuning.tune(quick(tmp_path, trials=2, pruner="none"), progress=False)
+    outcome = tuning.tune(quick(tmp_path, trials=4, pruner="none"), progress=False)
+    drawn = [json.dumps(t.params, sort_keys=True) for t in trials_of(tmp_path)]
+    assert len(drawn) == len(set(drawn)) == outcome.complete == 4
+
+
+def test_the_budget_counts_each_configuration_once():
+    study = optuna.create_study(direction="maximize")
+    space = {"x": optuna.distributions.FloatDistribution(0.0, 1.0)}
+    State = optuna.trial.TrialState
+    for x, state in [(0.1, State.COMPLETE), (0.1, State.COMPLETE), (0.2, State.PRUNED),
+                     (0.2, State.COMPLETE), (0.3, State.PRUNED), (0.3, State.PRUNED),
+                     (0.4, State.FAIL), (0.4, State.COMPLETE), (0.5, State.FAIL)]:
+        study.add_trial(optuna.trial.create_trial(
+            params={"x": x}, distributions=space, state=state,
+            value=1.0 if state == State.COMPLETE else None))
+    assert tuning.finished(study) == (3, 1, 1)  # complete 0.1 0.2 0.4, pruned 0.3, failed 0.5
+
+
+def test_a_space_with_no_new_configuration_left_ends_the_study(tmp_path):
+    fixed = dict(QUICK, critic_hidden=(64, 64), actor_hidden=(64, 64), critic_lr=1e-3,
+                 actor_lr=1e-3, tau=0.01, reward_scale=1.0)  # batch_size alone: 3 values
+    outcome = tuning.tune(quick(tmp_path, trials=5, pruner="none", fixed=fixed), progress=False)
+    assert outcome.complete == 3
+    assert {t.params["batch_size"] for t in trials_of(tmp_path)} == {256, 512, 1024}
+
+
 def test_a_study_resumed_with_other_settings_is_refused(tmp_path):
     tuning.open_study(quick(tmp_path))
     with pytest.raises(ValueError, match=r"other settings \(tuning_seeds \[100\] there, "
