@@ -110,6 +110,11 @@ class Settings:
                 "tuning_seeds": list(self.tuning_seeds), "fixed": json_values(self.fixed),
                 "pruner": self.pruner, "search_space": self.search_space()}
 
+    def configurations(self) -> float:
+        """How many configurations the tuned fields span (``math.inf`` with a continuous one)."""
+        _, config_cls = algorithms.get(self.algo)
+        return search.configurations(config_cls, self.fixed)
+
     def search_space(self) -> dict[str, str]:
         """The tuned fields and their spaces in words (those held fixed left out)."""
         _, config_cls = algorithms.get(self.algo)
@@ -255,16 +260,19 @@ def work(settings: Settings, worker: int = 0) -> int:
     or pruned), or every configuration of a space smaller than that; returns how many trials
     this worker ran."""
     study = open_study(settings, worker)
-    goal = min(settings.trials, search.configurations(algorithms.get(settings.algo)[1],
-                                                      settings.fixed))
+    goal = min(settings.trials, settings.configurations())
     ran = [0]
+
+    def reached(study: Any) -> bool:
+        complete, pruned, _ = finished(study)
+        return complete + pruned >= goal
 
     def count(study: Any, trial: Any) -> None:
         ran[0] += 1
-        if sum(finished(study)[:2]) >= goal:
+        if reached(study):
             study.stop()
 
-    if sum(finished(study)[:2]) < goal:
+    if not reached(study):
         study.optimize(objective(settings), callbacks=[count], gc_after_trial=False,
                        catch=(), show_progress_bar=False)
     return ran[0]
