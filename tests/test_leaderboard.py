@@ -21,12 +21,10 @@ PROTOCOL = "max_of_three-s2=1.5"
 FINALS = {"random": [-11.0, -10.5, -11.4, -12.0, -10.9], "svnr": [9.9, 9.7, 9.95, 2.0, 9.8]}
 
 
-@pytest.fixture(scope="module")
-def board(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A board with two entries of five seeds, made from one real run with edited finals."""
-    root = tmp_path_factory.mktemp("board")
+def write_board(root: Path, entries: dict[str, list[float]]) -> Path:
+    """A board of the given entries' five seeds, made from one real run with edited finals."""
     run = harness.train("random", PROTOCOL, 0, root / "runs", progress=False)
-    for algo, finals in FINALS.items():
+    for algo, finals in entries.items():
         for seed, final in enumerate(finals):
             result = replace(run, algorithm=algo, seed=seed, final_metric=final,
                              success=final >= 5.0)
@@ -34,6 +32,12 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Path:
             path.parent.mkdir(parents=True, exist_ok=True)
             result.write(path)
     return root
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A board with two entries of five seeds."""
+    return write_board(tmp_path_factory.mktemp("board"), FINALS)
 
 
 def test_statistics_are_rliables(board: Path) -> None:
@@ -50,6 +54,16 @@ def test_statistics_are_rliables(board: Path) -> None:
     table = leaderboard.to_markdown({PROTOCOL: entries})
     assert f"{svnr.iqm:.2f} [{low:.2f}, {high:.2f}]" in table
     assert "80% (4/5)" in table
+
+
+def test_equal_iqms_are_ranked_by_mean(tmp_path: Path) -> None:
+    """Particle Gather's boards hold many entries whose IQM is 0: the mean then decides, so one
+    seed at the optimum ranks above none, whatever the names."""
+    finals = {"masql": [0.0] * 5, "pr2": [1.95, 0.0, 0.0, 0.0, 0.0],
+              "aaa": [-0.5, 0.0, 0.0, 0.0, 0.0]}
+    entries = leaderboard.read_entries(write_board(tmp_path, finals))[PROTOCOL]
+    assert {e.iqm for e in entries} == {0.0}
+    assert [e.algorithm for e in entries] == ["pr2", "masql", "aaa"]
 
 
 def test_confidence_interval_is_reproducible(board: Path) -> None:
