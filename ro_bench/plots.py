@@ -25,18 +25,18 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 import ro_bench
-from ro_bench import protocols
+from ro_bench import algorithms, protocols
 from ro_bench.envs import particle_gather_severity as severity
 from ro_bench.envs.differential_game import DifferentialGame
 from ro_bench.registry import MissingDependencyError
-from ro_bench.results import result_entry_name
+from ro_bench.results import TUNED_SUFFIX, result_entry_name
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -64,17 +64,19 @@ def learning_curves(
     spec = protocols.get(protocol)
     if not results_by_algo:
         raise ValueError(f"no runs to draw the learning curves of {protocol!r}")
-    fig = _figure(7.0, 4.5)
+    fig = _figure(7.0 + _legend_width(results_by_algo), 4.5)
     ax = fig.add_subplot()
+    look = styles(list(results_by_algo))
     for algo, results in results_by_algo.items():
         steps, mean, std = _curve_stats(algo, protocol, results)
-        (line,) = ax.plot(steps, mean, label=f"{algo} ({len(results)} seeds)")
-        ax.fill_between(steps, mean - std, mean + std, color=line.get_color(), alpha=0.2,
+        ax.plot(steps, mean, label=f"{algo} ({len(results)} seeds)", markevery=0.1,
+                **look[algo])
+        ax.fill_between(steps, mean - std, mean + std, color=look[algo]["color"], alpha=0.2,
                         linewidth=0)
     _reference_lines(ax, spec.optimum, spec.trap)
     ax.set(xlabel="env steps", ylabel=spec.metric.replace("_", " "),
            title=f"{protocol}: mean ± std over seeds")
-    ax.legend(loc="best", fontsize="small")
+    _legend(fig, ax, len(results_by_algo))
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
@@ -181,19 +183,20 @@ def ro_severity(
         raise ValueError("no (s2, final metrics) points to draw the RO-severity curve from")
     s2_values = sorted({s2 for pairs in points.values() for s2, finals in pairs if finals})
     span = (s2_values[-1] - s2_values[0]) or 1.0
-    fig = _figure(6.5, 4.5)
+    fig = _figure(6.5 + _legend_width(points), 4.5)
     ax = fig.add_subplot()
+    look = styles(list(points))
     for k, (algo, pairs) in enumerate(points.items()):
         pairs = sorted((float(s2), np.asarray(finals, float)) for s2, finals in pairs if finals)
         if not pairs:
             continue
         s2 = np.array([p[0] for p in pairs])
         shift = (k - (len(points) - 1) / 2) * 0.015 * span
-        bars = ax.errorbar(s2 + shift, [f.mean() for _, f in pairs], [f.std() for _, f in pairs],
-                           marker="o", capsize=4, label=algo)
+        ax.errorbar(s2 + shift, [f.mean() for _, f in pairs], [f.std() for _, f in pairs],
+                    capsize=4, label=algo, **look[algo])
         seeds_x = np.concatenate([np.full(len(f), x + shift) for x, f in pairs])
         ax.scatter(seeds_x, np.concatenate([f for _, f in pairs]), s=12, alpha=0.5,
-                   color=bars.lines[0].get_color(), linewidths=0)
+                   color=look[algo]["color"], linewidths=0)
     _reference_lines(ax, optimum, trap)
     xlabel, title, labels = axis
     if labels is None:
@@ -201,7 +204,7 @@ def ro_severity(
     else:
         ax.set_xticks(s2_values, [labels[x] for x in s2_values], fontsize="x-small")
     ax.set(xlabel=xlabel, ylabel="final metric", title=title)
-    ax.legend(loc="best", fontsize="small")
+    _legend(fig, ax, len(points))
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
@@ -310,6 +313,43 @@ def draw(kind: str, results: Sequence[RunResult], out: str | Path) -> list[Path]
 
 
 # --- Helpers -------------------------------------------------------------------------------------
+
+COLOURS = tuple(f"tab:{c}" for c in ("blue", "orange", "green", "red", "purple", "brown", "pink",
+                                     "gray", "olive", "cyan"))
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+LEGEND_INSIDE = 8  # more entries than this: the legend goes right of the axes
+
+
+def styles(names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each entry's line style, as matplotlib keywords. An algorithm's colour and marker come from
+    its place among the registered algorithms (``ro_bench.algorithms.names()``, then ``names``'
+    others in order): tab10's ten colours with the first marker, then again with the next one.
+    So an algorithm looks the same in every figure, and no two look alike when more than ten are
+    drawn. An entry ``ALGO+tuned`` is drawn in ALGO's colour and marker, dashed with a hollow
+    marker, so a method's default and tuned entries read as one family."""
+    given = [name.removesuffix(TUNED_SUFFIX) for name in names]
+    bases = list(dict.fromkeys([*algorithms.names(), *given]))
+    look = {}
+    for name in names:
+        k = bases.index(name.removesuffix(TUNED_SUFFIX))
+        colour, marker = COLOURS[k % len(COLOURS)], MARKERS[k // len(COLOURS) % len(MARKERS)]
+        look[name] = {"color": colour, "marker": marker}
+        if name.endswith(TUNED_SUFFIX):
+            look[name] |= {"linestyle": "--", "markerfacecolor": "none"}
+    return look
+
+
+def _legend_width(names: Sized) -> float:
+    """Inches added to a figure's width for a legend drawn outside its axes."""
+    return 2.0 if len(names) > LEGEND_INSIDE else 0.0
+
+
+def _legend(fig: Figure, ax: Axes, entries: int) -> None:
+    if entries > LEGEND_INSIDE:
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize="small")
+    else:
+        ax.legend(loc="best", fontsize="small")
+
 
 def _figure(width: float, height: float) -> Figure:
     try:

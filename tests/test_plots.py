@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import ro_bench
-from ro_bench import harness, plots, protocols
+from ro_bench import algorithms, harness, plots, protocols
 from ro_bench.cli import main
 
 pytest.importorskip("matplotlib")
@@ -134,6 +134,31 @@ def test_severity_points_need_max_of_three_runs():
 def test_ro_severity(tmp_path):
     points = {"a": [(1.5, [0.0, 0.1, -0.1]), (3.0, [9.9, 10.0])], "b": [(1.5, [9.8]), (2.0, [9.9])]}
     assert_png(plots.ro_severity(points, tmp_path / "severity.png", optimum=10.0, trap=0.0))
+
+
+def test_styles_tell_every_algorithm_apart_and_keep_it_across_figures():
+    zoo = algorithms.names()
+    names = [*zoo, "my_method", "other:Agent", "svnr+tuned"]
+    look = plots.styles(names)
+    pairs = [(look[n]["color"], look[n]["marker"]) for n in names if not n.endswith("+tuned")]
+    assert len(zoo) > len(plots.COLOURS) and len(set(pairs)) == len(pairs)
+    assert plots.styles(["mmq", "svnr"])["svnr"] == look["svnr"]  # the same in a smaller figure
+    tuned = look["svnr+tuned"]
+    assert (tuned["color"], tuned["marker"]) == (look["svnr"]["color"], look["svnr"]["marker"])
+    assert tuned["linestyle"] == "--" and "linestyle" not in look["svnr"]
+
+
+def test_figures_with_many_algorithms_put_the_legend_beside_the_axes(runs, tmp_path):
+    from matplotlib.image import imread
+
+    _, results = runs
+    few = {"random": [r for r in results if r.protocol == SEVERITY[0]]}
+    many = few | {f"method_{k}": few["random"] for k in range(plots.LEGEND_INSIDE)}
+    narrow = imread(plots.learning_curves(few, SEVERITY[0], tmp_path / "few.png"))
+    wide = imread(plots.learning_curves(many, SEVERITY[0], tmp_path / "many.png"))
+    assert wide.shape[1] > narrow.shape[1] and wide.shape[0] == narrow.shape[0]
+    points = {name: [(1.5, [0.0]), (3.0, [1.0])] for name in many}
+    assert_png(plots.ro_severity(points, tmp_path / "severity.png"))
 
 
 def test_cli_plots_curves_and_severity(runs, tmp_path, capsys):
