@@ -328,10 +328,10 @@ def styles(names: Sequence[str]) -> dict[str, dict[str, Any]]:
     drawn. An entry ``ALGO+tuned`` is drawn in ALGO's colour and marker, dashed with a hollow
     marker, so a method's default and tuned entries read as one family."""
     given = [name.removesuffix(TUNED_SUFFIX) for name in names]
-    bases = list(dict.fromkeys([*algorithms.names(), *given]))
+    place = {base: k for k, base in enumerate(dict.fromkeys([*algorithms.names(), *given]))}
     look = {}
     for name in names:
-        k = bases.index(name.removesuffix(TUNED_SUFFIX))
+        k = place[name.removesuffix(TUNED_SUFFIX)]
         colour, marker = COLOURS[k % len(COLOURS)], MARKERS[k // len(COLOURS) % len(MARKERS)]
         look[name] = {"color": colour, "marker": marker}
         if name.endswith(TUNED_SUFFIX):
@@ -339,13 +339,17 @@ def styles(names: Sequence[str]) -> dict[str, dict[str, Any]]:
     return look
 
 
+def _legend_outside(entries: int) -> bool:
+    return entries > LEGEND_INSIDE
+
+
 def _legend_width(names: Sized) -> float:
     """Inches added to a figure's width for a legend drawn outside its axes."""
-    return 2.0 if len(names) > LEGEND_INSIDE else 0.0
+    return 2.0 if _legend_outside(len(names)) else 0.0
 
 
 def _legend(fig: Figure, ax: Axes, entries: int) -> None:
-    if entries > LEGEND_INSIDE:
+    if _legend_outside(entries):
         fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize="small")
     else:
         ax.legend(loc="best", fontsize="small")
