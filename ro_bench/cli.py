@@ -107,7 +107,8 @@ def cmd_grid(args: argparse.Namespace) -> None:
         print(f"submitted {len(stored)} RunResults to {args.submit}")
     print(f"{done.runs} runs of {len(entries)} entries {_backend(args.ray, args.workers)}: "
           f"{done.wall_time_s:.0f} s wall ({done.wall_time_s / 60:.1f} min); the runs' own wall "
-          f"times sum to {done.run_time_s:.0f} s")
+          f"times{' (their earlier starts included)' if args.resume else ''} sum to "
+          f"{done.run_time_s:.0f} s")
 
 
 def _backend(ray_address: str | None, workers: int | None) -> str:

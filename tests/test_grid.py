@@ -132,7 +132,7 @@ def test_cli_grid_runs_and_submits(tmp_path, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "random on max_of_two (5 seeds)" in out and "random on climbing (5 seeds)" in out
-    assert "10 runs of 2 entries with 1 worker(s)" in out
+    assert "10 runs of 2 entries with 1 worker(s)" in out and "earlier starts" not in out
     results = {p: [RunResult.read(harness.run_dir(tmp_path / "runs", p, "random", s) / "result.json")
                    for s in range(5)] for p in ("max_of_two", "climbing")}
     for protocol, done in results.items():  # the table's row, from the files
@@ -146,6 +146,8 @@ def test_cli_grid_runs_and_submits(tmp_path, capsys):
     assert main(again) == 2  # already on the board
     assert "--replace" in capsys.readouterr().err
     assert main(again + ["--replace"]) == 0
+    assert "the runs' own wall times (their earlier starts included) sum to" in \
+        capsys.readouterr().out
     assert main(["grid", "--plan", str(plan), "--algo", "svnr", "--out", str(tmp_path)]) == 2
     assert "no planned entry has the algorithm 'svnr'" in capsys.readouterr().err
 
