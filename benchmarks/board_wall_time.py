@@ -1,7 +1,7 @@
 """The compute a part of the board cost: the runs' own wall times, read from its RunResults.
 
 For every protocol whose name starts with one of the given prefixes (default: Particle Gather's
-levels) it prints each entry's seeds, the sum and the median of their wall times, and the
+levels) it prints each entry's seeds, the sum, median and range of their wall times, and the
 protocol's total; then the whole part's total in CPU-hours and what it takes on two worker
 processes at best (half the total; two runs at a time each run 10-30% slower than alone, which
 the recorded times already include when the runs were made two at a time).
@@ -31,7 +31,7 @@ def main(prefixes: list[str]) -> None:
             times = [RunResult.read(f).wall_time_s for f in sorted(entry.glob("seed_*.json"))]
             part += sum(times)
             print(f"  {entry.name:<16} {len(times)} seeds  sum {sum(times) / 60:7.1f} min  "
-                  f"median {np.median(times):6.1f} s")
+                  f"median {np.median(times):6.1f} s  range {min(times):.0f}-{max(times):.0f} s")
         print(f"  {'protocol total':<16} {part / 3600:.2f} CPU-hours")
         total += part
     print(f"all: {total / 3600:.2f} CPU-hours; on 2 workers at best {total / 2 / 3600:.2f} hours")

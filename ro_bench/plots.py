@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence, Sized
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +64,7 @@ def learning_curves(
     spec = protocols.get(protocol)
     if not results_by_algo:
         raise ValueError(f"no runs to draw the learning curves of {protocol!r}")
-    fig = _figure(7.0 + _legend_width(results_by_algo), 4.5)
+    fig = _figure(7.0 + _legend_width(len(results_by_algo)), 4.5)
     ax = fig.add_subplot()
     look = styles(list(results_by_algo))
     for algo, results in results_by_algo.items():
@@ -183,7 +183,7 @@ def ro_severity(
         raise ValueError("no (s2, final metrics) points to draw the RO-severity curve from")
     s2_values = sorted({s2 for pairs in points.values() for s2, finals in pairs if finals})
     span = (s2_values[-1] - s2_values[0]) or 1.0
-    fig = _figure(6.5 + _legend_width(points), 4.5)
+    fig = _figure(6.5 + _legend_width(len(points)), 4.5)
     ax = fig.add_subplot()
     look = styles(list(points))
     for k, (algo, pairs) in enumerate(points.items()):
@@ -343,9 +343,9 @@ def _legend_outside(entries: int) -> bool:
     return entries > LEGEND_INSIDE
 
 
-def _legend_width(names: Sized) -> float:
+def _legend_width(entries: int) -> float:
     """Inches added to a figure's width for a legend drawn outside its axes."""
-    return 2.0 if _legend_outside(len(names)) else 0.0
+    return 2.0 if _legend_outside(entries) else 0.0
 
 
 def _legend(fig: Figure, ax: Axes, entries: int) -> None:
