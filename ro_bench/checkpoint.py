@@ -60,12 +60,16 @@ def save(run_dir: Path, step: int, progress: dict[str, Any], env: VecEnv, obs: n
     return final
 
 
+def exists(run_dir: Path) -> bool:
+    """Whether ``run_dir`` has a checkpoint for ``load`` to resume from."""
+    return (Path(run_dir) / "checkpoints" / "LATEST").exists()
+
+
 def load(run_dir: Path, env: VecEnv, agent: Any) -> tuple[dict[str, Any], np.ndarray] | None:
     """Restore ``env`` and ``agent`` from the latest checkpoint; return (progress, obs) or None."""
-    root = Path(run_dir) / "checkpoints"
-    if not (root / "LATEST").exists():
+    if not exists(run_dir):
         return None
-    path = latest(root)
+    path = latest(Path(run_dir) / "checkpoints")
     verify(path)
     with _reading(path / "progress.json"):
         saved = json.loads((path / "progress.json").read_text())

@@ -107,8 +107,15 @@ def cmd_grid(args: argparse.Namespace) -> None:
         print(f"submitted {len(stored)} RunResults to {args.submit}")
     print(f"{done.runs} runs of {len(entries)} entries {_backend(args.ray, args.workers)}: "
           f"{done.wall_time_s:.0f} s wall ({done.wall_time_s / 60:.1f} min); the runs' own wall "
-          f"times{' (their earlier starts included)' if args.resume else ''} sum to "
+          f"times{_earlier(done.resumed)} sum to "
           f"{done.run_time_s:.0f} s")
+
+
+def _earlier(resumed: int) -> str:
+    """The summary line's note on runs a grid continued from an earlier start's checkpoint."""
+    if not resumed:
+        return ""
+    return f" ({resumed} continued from an earlier start, whose time is included)"
 
 
 def _backend(ray_address: str | None, workers: int | None) -> str:

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ro_bench import algorithms, harness, protocols, ray_pool
+from ro_bench import algorithms, checkpoint, harness, protocols, ray_pool
 from ro_bench.configs import json_values, to_dict
 from ro_bench.params import did_you_mean, parse_kwargs
 from ro_bench.results import RunResult, entry_name
@@ -181,6 +181,7 @@ def select(entries: Sequence[Entry], algos: Iterable[str] = (),
 class GridResult:
     results: list[tuple[Entry, list[RunResult]]]  # in plan order; each entry's in seed order
     wall_time_s: float  # the whole grid, first start to last finish
+    resumed: int = 0  # runs continued from a checkpoint of an earlier start (``resume``)
 
     @property
     def runs(self) -> int:
@@ -211,6 +212,7 @@ def run(entries: Sequence[Entry], out: Path, seeds: Sequence[int] | None = None,
     tunings = [entry.tuning() for entry in entries]
     runs = [harness.Run(entries[i].algo, entries[i].protocol, seed, entries[i].overrides,
                         entries[i].record_samples, tunings[i]) for i, seed in todo]
+    resumed = sum(checkpoint.exists(run.directory(out)) for run in runs) if resume else 0
     started = time.perf_counter()
     if ray_address is None:
         finished = harness.train_many(runs, out, workers, resume, "grid")
@@ -221,4 +223,4 @@ def run(entries: Sequence[Entry], out: Path, seeds: Sequence[int] | None = None,
     for (i, _), result in zip(todo, finished):
         done[i].append(result)
     return GridResult([(entry, sorted(done[i], key=lambda r: r.seed))
-                       for i, entry in enumerate(entries)], wall)
+                       for i, entry in enumerate(entries)], wall, resumed)

@@ -146,8 +146,11 @@ def test_cli_grid_runs_and_submits(tmp_path, capsys):
     assert main(again) == 2  # already on the board
     assert "--replace" in capsys.readouterr().err
     assert main(again + ["--replace"]) == 0
-    assert "the runs' own wall times (their earlier starts included) sum to" in \
-        capsys.readouterr().out
+    assert ("the runs' own wall times (10 continued from an earlier start, whose time is "
+            "included) sum to") in capsys.readouterr().out
+    fresh = ["grid", "--plan", str(plan), "--out", str(tmp_path / "fresh"), "--resume"]
+    assert main(fresh) == 0  # nothing to continue: every run starts afresh
+    assert "earlier start" not in capsys.readouterr().out
     assert main(["grid", "--plan", str(plan), "--algo", "svnr", "--out", str(tmp_path)]) == 2
     assert "no planned entry has the algorithm 'svnr'" in capsys.readouterr().err
 
