@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ro_bench import grid, harness
+import ro_bench
+from ro_bench import agents, algorithms, grid, harness, protocols
 from ro_bench.cli import main
 from ro_bench.results import RunResult
 from ro_bench.submit import BOARD
@@ -178,3 +179,18 @@ def test_the_board_holds_exactly_the_planned_entries():
             assert result["config"] == entry.config(), key
             recorded = len(result.get("action_samples") or ())
             assert (recorded > 0) == (entry.record_samples > 0), key
+
+
+def test_every_planned_entry_builds_its_agent():
+    """A planned config the agent rejects (a fixed joint action of the wrong length, a bad value)
+    fails here, not hours into a grid."""
+    spaces: dict[str, agents.EnvSpaces] = {}
+    for entry in grid.read_plan(PLAN):
+        protocol = protocols.get(entry.protocol)
+        if protocol.name not in spaces:
+            env = ro_bench.make_vec(protocol.env_id, 1, **protocol.env_kwargs)
+            spaces[protocol.name] = agents.EnvSpaces.from_vec(env)
+            env.close()
+        agent_cls, config_cls = algorithms.get(entry.algo)
+        agent_cls(harness.make_config(config_cls, protocol, entry.overrides),
+                  spaces[protocol.name], 0)
