@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes.util
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -446,3 +447,12 @@ def test_batch_rows_render_their_own_robots():
     for _ in range(10):
         face.step({a: -np.ones(4, np.float32) for a in face.agents})
     np.testing.assert_array_equal(face.render(), second)
+
+
+def test_making_a_task_prints_no_adroit_notice(tmp_path):
+    """gymnasium-robotics prints a notice about its Adroit tasks' rewards when imported; no
+    MaMuJoCo task is concerned, so making one prints nothing."""
+    code = "import ro_bench; ro_bench.make_vec('mamujoco_walker2d_2x3', 1).reset(seed=0)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, check=True)
+    assert done.stderr == "" and done.stdout == ""

@@ -96,8 +96,11 @@ Version history
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -434,9 +437,28 @@ def _categories(name: str, value: object, allowed: set[str], depths: int | None 
     return [list(g) for g in value] if depths else tuple(value)
 
 
+def _import_gymnasium_robotics() -> Any:
+    """``gymnasium_robotics``, imported without the notice it prints to stderr on import about
+    its Adroit environments' rewards (``farama_notifications``), which no MaMuJoCo task uses;
+    anything else it prints passes through."""
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        import gymnasium_robotics
+    text = printed.getvalue()
+    try:
+        from farama_notifications import notifications
+    except ImportError:
+        notifications = {}
+    notice = notifications.get("gymnasium_robotics", {}).get(gymnasium_robotics.__version__)
+    if notice:
+        text = text.replace(notice + "\n", "")
+    sys.stderr.write(text)
+    return gymnasium_robotics
+
+
 def _check_engine() -> None:
     """Refuse versions other than the pinned ones (see "Engine" in the module docstring)."""
-    import gymnasium_robotics
+    gymnasium_robotics = _import_gymnasium_robotics()
     import mujoco
 
     found = {"gymnasium_robotics": gymnasium_robotics.__version__, "mujoco": mujoco.__version__}
