@@ -479,7 +479,9 @@ def to_markdown(tables: dict[str, list[Entry]],
 def _statistics_sentence() -> str:
     return (f"IQM and its {CONFIDENCE:.0%} confidence interval: rliable, stratified bootstrap "
             f"over seeds, {BOOTSTRAP_REPS:,} resamples. Mean ± std: population std over seeds. "
-            "ERO gap and mode coverage: `ro_bench.diagnostics`, stateless games only.")
+            "ERO gap and mode coverage: `ro_bench.diagnostics`, stateless games only. Floors, "
+            "not learners: `random` plays uniform actions, `fixed` one joint action throughout "
+            "(its re-run command gives it).")
 
 
 def to_json(tables: dict[str, list[Entry]]) -> str:
