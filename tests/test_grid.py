@@ -100,9 +100,13 @@ def test_cluster_entries_run_only_when_asked_for(tmp_path):
     tasks = {(e.protocol.partition("-")[2], e.algo) for e in cpu}  # every method, both tracks
     assert tasks == {(e.protocol.partition("-")[2], e.algo) for e in full}
     assert len(cpu) == 4 * len({e.algo for e in cpu})
+    # The standing-still floor: fixed with every action 0, on every task of both tracks
+    still = [e.overrides for e in [*cpu, *full] if e.algo == "fixed"]
+    assert len(still) == 8 and all(o == {"actions": [0] * len(o["actions"])} for o in still)
     no_rounds = {"random", "mappo", "sb3_ppo"}  # no update rounds: random, and the on-policy two
-    assert all(e.overrides == ({} if e.algo in no_rounds else {"update_every": 10}) for e in cpu)
-    assert all(e.overrides == {} for e in full)
+    assert all(e.overrides == ({} if e.algo in no_rounds else {"update_every": 10})
+               for e in cpu if e.algo != "fixed")
+    assert all(e.overrides == {} for e in full if e.algo != "fixed")
 
 
 def test_jobs_start_with_the_longest_protocol():
