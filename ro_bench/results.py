@@ -322,8 +322,30 @@ def environment_info() -> tuple[str, dict[str, str], dict[str, object]]:
         "processor": platform.processor(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
+        **cpu_info(),
     }
     return _code_revision(), packages, hardware
+
+
+# The x86 SIMD extensions that numpy's, torch's and their BLAS's kernels choose between at run time:
+# the same code and seed on two CPUs that differ in these may differ in the last bits of a float,
+# and the difference then grows through training.
+SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+              "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile", "amx_bf16")
+
+
+def cpu_info(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, object]:
+    """``{"cpu_model", "cpu_simd"}`` from Linux's ``/proc/cpuinfo`` (its first processor): the
+    model name and which of ``SIMD_FLAGS`` the CPU has; ``{}`` where there is no such file."""
+    try:
+        first = cpuinfo.read_text().split("\n\n")[0]
+    except OSError:
+        return {}
+    fields = {key.strip(): value.strip() for key, _, value in
+              (line.partition(":") for line in first.splitlines())}
+    flags = set(fields.get("flags", "").split())
+    return {"cpu_model": fields.get("model name", ""),
+            "cpu_simd": [flag for flag in SIMD_FLAGS if flag in flags]}
 
 
 def _code_revision() -> str:

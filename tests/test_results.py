@@ -444,8 +444,21 @@ def test_environment_info_describes_this_process():
     assert packages["ro-bench"] == metadata.version("ro-bench")
     assert {"gymnasium", "pettingzoo"} <= set(packages)
     assert ("torch" in packages) == (find_spec("torch") is not None)
-    assert set(hardware) == {"platform", "machine", "processor", "cpu_count", "python"}
+    recorded = {"platform", "machine", "processor", "cpu_count", "python"}
+    assert set(hardware) == recorded | ({"cpu_model", "cpu_simd"}
+                                        if Path("/proc/cpuinfo").exists() else set())
     assert hardware["cpu_count"] == os.cpu_count() and hardware["python"].startswith("3.")
+
+
+def test_cpu_info_reads_the_model_and_the_simd_extensions(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU @ 2.0GHz\n"
+                       "flags\t\t: fpu sse4_2 avx avx2 fma avx512f avx512_fp16 amx_tile\n\n"
+                       "processor\t: 1\nmodel name\t: Other\nflags\t\t: fpu\n")
+    assert results.cpu_info(cpuinfo) == {
+        "cpu_model": "Some CPU @ 2.0GHz",
+        "cpu_simd": ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_fp16", "amx_tile"]}
+    assert results.cpu_info(tmp_path / "absent") == {}
 
 
 def test_revision_is_unknown_outside_a_git_checkout(tmp_path, monkeypatch):
