@@ -46,7 +46,8 @@ exclusive lock (``journal.locked``)::
         "verified_at": "YYYY-MM-DDTHH:MM:SSZ", "code_revision": str,
         "packages": {name: version}, "hardware": {...},
         "chosen": "all" | "random, from OS entropy" | "random, from sampling seed S",
-        "wall_time_s": float}]}         # the re-run's own training time
+        "wall_time_s": float,            # the re-run's own training time
+        "host": str}]}                   # a failed seed re-run on another host: how they differ
 
 The sha256 of a file of record is that of its canonical document, ``result.to_json() + "\\n"``,
 the bytes ``submit`` writes. ``files`` covers every seed, not only the verified ones: a record
@@ -110,6 +111,8 @@ class SeedVerification:
     not_compared: tuple[str, ...] = ()
     wall_time_s: float = 0.0
     """The re-run's own training time (0 when it did not run)."""
+    host: str = ""
+    """For a failed seed re-run on another host than its recorded run: how the two differ."""
 
     @property
     def passed(self) -> bool:
@@ -119,7 +122,8 @@ class SeedVerification:
         """``PASS|FAIL protocol algorithm seed n (...)``, then each mismatch, indented."""
         notes = "".join(f"; {n}" for n in self.not_compared)
         return [f"{'PASS' if self.passed else 'FAIL'} {protocol} {algorithm} seed {self.seed} "
-                f"(re-run {self.wall_time_s:.1f} s{notes})", *(f"    {m}" for m in self.mismatches)]
+                f"(re-run {self.wall_time_s:.1f} s{notes})", *(f"    {m}" for m in self.mismatches),
+                *([f"    host: {self.host}"] if self.host else [])]
 
 
 @dataclass(frozen=True)
@@ -293,8 +297,26 @@ def _finished(cmd: train_command.TrainCommand, out: Path) -> RunResult | None:
 def _check(plan: _Plan, seed: int, rerun: RunResult | str) -> SeedVerification:
     if isinstance(rerun, str):
         return SeedVerification(seed, (_clip(rerun),))
-    mismatches, not_compared = compare(plan.results[seed], rerun)
-    return SeedVerification(seed, tuple(mismatches), tuple(not_compared), rerun.wall_time_s)
+    recorded = plan.results[seed]
+    mismatches, not_compared = compare(recorded, rerun)
+    host = host_difference(recorded.hardware, rerun.hardware) if mismatches else ""
+    return SeedVerification(seed, tuple(mismatches), tuple(not_compared), rerun.wall_time_s, host)
+
+
+HOST_FIELDS = ("platform", "cpu_model", "cpu_simd")  # results.environment_info's hardware
+
+
+def host_difference(recorded: dict[str, Any], rerun: dict[str, Any]) -> str:
+    """How the re-run's host differs from the recorded run's, "" if it does not: the same code and
+    seed give other floats on CPUs whose SIMD extensions differ (``results.SIMD_FLAGS``)."""
+    def describe(hardware: dict[str, Any]) -> str:
+        simd = hardware.get("cpu_simd")
+        return (f"{hardware.get('platform', 'unknown platform')}, CPU "
+                f"{' '.join(simd) if isinstance(simd, list) else 'extensions not on record'}")
+
+    if all(recorded.get(k) == rerun.get(k) for k in HOST_FIELDS):
+        return ""
+    return f"recorded on {describe(recorded)}; re-run on {describe(rerun)}"
 
 
 def _entry(board: Path, plan: _Plan, checks: list[SeedVerification],
@@ -511,6 +533,7 @@ def write_record(board: Path, directory: Path, results: dict[int, RunResult],
             + ([f"... and {len(c.mismatches) - MAX_MISMATCHES} more"]
                if len(c.mismatches) > MAX_MISMATCHES else []),
             "not_compared": list(c.not_compared), "verified_at": now,
+            **({"host": c.host} if c.host else {}),
             "code_revision": code_revision, "packages": packages, "hardware": hardware,
             "chosen": how, "wall_time_s": c.wall_time_s} for c in checks]
     files = {seed: digest(r) for seed, r in results.items()}

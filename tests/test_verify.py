@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from ro_bench import harness, protocols, verify
-from ro_bench.results import RunResult, config_hash
+from ro_bench.results import RunResult, config_hash, environment_info
 from ro_bench.submit import check_file, submit
 
 PROTOCOL = "max_of_three-s2=1.5"
@@ -148,6 +148,40 @@ def test_a_consistently_forged_final_metric_fails_naming_the_fields(board):
     assert curve.startswith(f"curve[20]: recorded (5000, {recorded.final_metric!r}) re-run "
                             f"(5000, {recorded.final_metric - 0.5!r})")
     assert final.startswith(f"final_metric: recorded {recorded.final_metric!r} re-run ")
+
+
+def test_a_failure_on_another_host_says_how_the_hosts_differ(board):
+    def elsewhere(document: dict) -> None:
+        raise_final_metric(document)
+        document["hardware"] = {**document["hardware"], "platform": "Linux-other",
+                                "cpu_simd": ["avx", "avx2"]}
+
+    for seed in SEEDS:
+        forge(board, "random", seed, elsewhere)
+    [done] = verify.verify(board, [(PROTOCOL, "random")], sample=1)
+    [seed] = done.seeds
+    here = environment_info()[2]
+    assert seed.host == verify.host_difference(
+        {**here, "platform": "Linux-other", "cpu_simd": ["avx", "avx2"]}, here)
+    assert seed.host.startswith("recorded on Linux-other, CPU avx avx2; re-run on ")
+    assert seed.lines(PROTOCOL, "random")[-1] == f"    host: {seed.host}"
+    [check] = json.loads((entry(board) / verify.RECORD).read_text())["checks"]
+    assert check["host"] == seed.host
+
+
+def test_a_failure_on_the_same_host_names_no_host(board):
+    for seed in SEEDS:
+        forge(board, "random", seed, raise_final_metric)
+    [done] = verify.verify(board, [(PROTOCOL, "random")], sample=1, record=False)
+    assert not done.passed and done.seeds[0].host == ""
+
+
+def test_host_difference_names_both_hosts_and_an_unrecorded_cpu():
+    old = {"platform": "Linux-a", "machine": "x86_64"}  # recorded before the CPU was
+    new = {"platform": "Linux-b", "cpu_model": "X", "cpu_simd": ["avx2", "avx512f"]}
+    assert verify.host_difference(new, dict(new)) == ""
+    assert verify.host_difference(old, new) == (
+        "recorded on Linux-a, CPU extensions not on record; re-run on Linux-b, CPU avx2 avx512f")
 
 
 def test_a_forged_point_in_the_middle_of_the_curve_fails(board):
