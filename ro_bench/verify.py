@@ -158,19 +158,27 @@ class VerificationStatus:
     """Every verified seed if all passed, else the failed ones."""
     mismatches: tuple[str, ...] = ()
     """The failed seeds' mismatches, as recorded."""
+    other_host: bool = False
+    """Every failed seed was re-run on another host than its recorded run (its check's ``host``):
+    the floats may differ for that reason alone (README, "ro-bench verify")."""
 
     def __str__(self) -> str:
-        """Plain text, e.g. ``yes (2026-11-27, 1a2b3c4d, seed 3)`` or ``FAILED (...)``."""
-        return f"{'yes' if self.passed else 'FAILED'} ({self._details()})"
+        """Plain text, e.g. ``yes (2026-11-27, 1a2b3c4d, seed 3)``, ``FAILED (...)`` or
+        ``FAILED on another host (...)``."""
+        return f"{'yes' if self.passed else 'FAILED'}{self._where()} ({self._details()})"
 
     def cell(self) -> str:
-        """The Markdown table cell: FAILED in bold. Built only from checked characters (digits,
-        hex, ``-+,()``), it needs no escaping."""
-        return f"{'yes' if self.passed else '**FAILED**'} ({self._details()})"
+        """The Markdown table cell: FAILED in bold. Built only from fixed words and checked
+        characters (digits, hex, ``-+,()``), it needs no escaping."""
+        return f"{'yes' if self.passed else '**FAILED**'}{self._where()} ({self._details()})"
 
     def to_json(self) -> dict[str, Any]:
         return {"passed": self.passed, "date": self.date, "code_revision": self.code_revision,
-                "seeds": list(self.seeds), "mismatches": list(self.mismatches)}
+                "seeds": list(self.seeds), "mismatches": list(self.mismatches),
+                "other_host": self.other_host}
+
+    def _where(self) -> str:
+        return " on another host" if self.other_host else ""
 
     def _details(self) -> str:
         return f"{self.date}, {self.code_revision}, {_seeds_text(self.seeds)}"
@@ -613,9 +621,11 @@ def status(entry_dir: str | Path, results: Sequence[RunResult]) -> VerificationS
     revision = latest["code_revision"]
     short = revision if revision == "unknown" else revision[:8] + \
         ("+dirty" if revision.endswith("+dirty") else "")
+    other_host = bool(failed) and all(isinstance(c.get("host"), str) and c["host"]
+                                      for c in failed)
     return VerificationStatus(not failed, latest["verified_at"][:10], short,
                               tuple(c["seed"] for c in shown),
-                              tuple(m for c in failed for m in c["mismatches"]))
+                              tuple(m for c in failed for m in c["mismatches"]), other_host)
 
 
 # --- the command line --------------------------------------------------------------------------

@@ -167,6 +167,10 @@ def test_a_failure_on_another_host_says_how_the_hosts_differ(board):
     assert seed.lines(PROTOCOL, "random")[-1] == f"    host: {seed.host}"
     [check] = json.loads((entry(board) / verify.RECORD).read_text())["checks"]
     assert check["host"] == seed.host
+    shown = verify.status(entry(board), results(board))
+    assert shown.other_host and shown.to_json()["other_host"] is True
+    assert shown.cell() == (f"**FAILED** on another host ({shown.date}, {shown.code_revision}, "
+                            f"seed {seed.seed})")
 
 
 def test_a_failure_on_the_same_host_names_no_host(board):
@@ -297,6 +301,7 @@ def test_a_failure_is_recorded_and_outlives_a_later_pass_of_another_seed(board):
     shown = verify.status(entry(board), results(board))
     assert not shown.passed and shown.seeds == (1,)
     assert shown.cell() == f"**FAILED** ({shown.date}, {shown.code_revision}, seed 1)"
+    assert not shown.other_host  # re-run on the host that made it: the failure is the file's
     assert str(shown).startswith("FAILED (") and shown.mismatches[0].startswith("curve[10]:")
 
     lucky = next(s for s in range(100) if verify.choose_seeds([0, 1], 1, random.Random(s)) == (0,))
