@@ -159,8 +159,9 @@ class VerificationStatus:
     mismatches: tuple[str, ...] = ()
     """The failed seeds' mismatches, as recorded."""
     other_host: bool = False
-    """Every failed seed was re-run on another host than its recorded run (its check's ``host``):
-    the floats may differ for that reason alone (README, "ro-bench verify")."""
+    """Every failed seed was re-run on another host than its recorded run (``host_difference`` of
+    the file's hardware and the check's): the floats may differ for that reason alone (README,
+    "ro-bench verify")."""
 
     def __str__(self) -> str:
         """Plain text, e.g. ``yes (2026-11-27, 1a2b3c4d, seed 3)``, ``FAILED (...)`` or
@@ -621,8 +622,10 @@ def status(entry_dir: str | Path, results: Sequence[RunResult]) -> VerificationS
     revision = latest["code_revision"]
     short = revision if revision == "unknown" else revision[:8] + \
         ("+dirty" if revision.endswith("+dirty") else "")
-    other_host = bool(failed) and all(isinstance(c.get("host"), str) and c["host"]
-                                      for c in failed)
+    recorded = {r.seed: r.hardware for r in results}
+    other_host = bool(failed) and all(  # also a check made before checks named their host
+        isinstance(c.get("hardware"), dict) and host_difference(recorded[c["seed"]], c["hardware"])
+        for c in failed)
     return VerificationStatus(not failed, latest["verified_at"][:10], short,
                               tuple(c["seed"] for c in shown),
                               tuple(m for c in failed for m in c["mismatches"]), other_host)
