@@ -159,9 +159,10 @@ class VerificationStatus:
     mismatches: tuple[str, ...] = ()
     """The failed seeds' mismatches, as recorded."""
     other_host: bool = False
-    """Every failed seed was re-run on another host than its recorded run (``host_difference`` of
+    """Every failed seed was re-run on another host than its recorded run claims (``same_host`` of
     the file's hardware and the check's): the floats may differ for that reason alone (README,
-    "ro-bench verify")."""
+    "ro-bench verify"). It does not vouch for the file, whose hardware a forger writes too; only a
+    pass on a CPU like the recorded one does."""
 
     def __str__(self) -> str:
         """Plain text, e.g. ``yes (2026-11-27, 1a2b3c4d, seed 3)``, ``FAILED (...)`` or
@@ -320,12 +321,17 @@ def host_difference(recorded: dict[str, Any], rerun: dict[str, Any]) -> str:
     seed give other floats on CPUs whose SIMD extensions differ (``results.SIMD_FLAGS``)."""
     def describe(hardware: dict[str, Any]) -> str:
         simd = hardware.get("cpu_simd")
-        return (f"{hardware.get('platform', 'unknown platform')}, CPU "
-                f"{' '.join(simd) if isinstance(simd, list) else 'extensions not on record'}")
+        cpu = " ".join(map(str, simd)) if isinstance(simd, list) else "extensions not on record"
+        return f"{hardware.get('platform', 'unknown platform')}, CPU {cpu}"
 
-    if all(recorded.get(k) == rerun.get(k) for k in HOST_FIELDS):
-        return ""
-    return f"recorded on {describe(recorded)}; re-run on {describe(rerun)}"
+    return "" if same_host(recorded, rerun) else \
+        f"recorded on {describe(recorded)}; re-run on {describe(rerun)}"
+
+
+def same_host(recorded: dict[str, Any], rerun: dict[str, Any]) -> bool:
+    """Whether two ``hardware`` records name the same host (``HOST_FIELDS``): what they claim,
+    which a forged file can claim too."""
+    return all(recorded.get(k) == rerun.get(k) for k in HOST_FIELDS)
 
 
 def _entry(board: Path, plan: _Plan, checks: list[SeedVerification],
@@ -624,7 +630,7 @@ def status(entry_dir: str | Path, results: Sequence[RunResult]) -> VerificationS
         ("+dirty" if revision.endswith("+dirty") else "")
     recorded = {r.seed: r.hardware for r in results}
     other_host = bool(failed) and all(  # also a check made before checks named their host
-        isinstance(c.get("hardware"), dict) and host_difference(recorded[c["seed"]], c["hardware"])
+        isinstance(c.get("hardware"), dict) and not same_host(recorded[c["seed"]], c["hardware"])
         for c in failed)
     return VerificationStatus(not failed, latest["verified_at"][:10], short,
                               tuple(c["seed"] for c in shown),

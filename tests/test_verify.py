@@ -175,6 +175,9 @@ def test_a_failure_on_another_host_says_how_the_hosts_differ(board):
     del record["checks"][0]["host"]  # a check made before checks named their host
     (entry(board) / verify.RECORD).write_text(json.dumps(record))
     assert verify.status(entry(board), results(board)).other_host  # told from its hardware
+    record["checks"][0]["hardware"] = "elsewhere"  # malformed: no claim of another host
+    (entry(board) / verify.RECORD).write_text(json.dumps(record))
+    assert not verify.status(entry(board), results(board)).other_host
 
 
 def test_a_failure_on_the_same_host_names_no_host(board):
@@ -190,6 +193,8 @@ def test_host_difference_names_both_hosts_and_an_unrecorded_cpu():
     assert verify.host_difference(new, dict(new)) == ""
     assert verify.host_difference(old, new) == (
         "recorded on Linux-a, CPU extensions not on record; re-run on Linux-b, CPU avx2 avx512f")
+    assert verify.host_difference({"cpu_simd": [1, None]}, new).startswith(  # a forged file's
+        "recorded on unknown platform, CPU 1 None; re-run on Linux-b")
 
 
 def test_a_forged_point_in_the_middle_of_the_curve_fails(board):
